@@ -1,0 +1,46 @@
+"""The command group and the options every command shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from pipeline.logs import configure_logging
+from pipeline.settings import Settings
+
+__all__ = ["cli", "get_settings"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--redis-url", envvar="PIPELINE_REDIS_URL", help="Redis to use [PIPELINE_REDIS_URL].")
+@click.option("--prefix", envvar="PIPELINE_PREFIX", help="Prefix of every key [PIPELINE_PREFIX].")
+@click.option("--log-level", default="INFO", show_default=True, envvar="PIPELINE_LOG_LEVEL")
+@click.option("--log-json/--log-console", default=None, help="Log format (default: JSON unless a terminal).")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    redis_url: str | None,
+    prefix: str | None,
+    log_level: str,
+    log_json: bool | None,
+) -> None:
+    """news-pipeline: feeds and folders in; normalised, deduplicated, enriched articles
+    out on Redis Streams."""
+    configure_logging(log_level, json=log_json)
+    overrides: dict[str, Any] = {}
+    if redis_url:
+        overrides["redis_url"] = redis_url
+    if prefix is not None:
+        overrides["prefix"] = prefix
+    ctx.obj = overrides
+
+
+def get_settings(ctx: click.Context, **more: Any) -> Settings:
+    """Settings from the environment, with the group's and the command's options on top."""
+    overrides = {**(ctx.find_root().obj or {}), **{k: v for k, v in more.items() if v is not None}}
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise click.UsageError(f"invalid configuration: {exc}") from exc

@@ -1,0 +1,1 @@
+"""``pipeline enrich``: enrich JSON lines without Redis."""

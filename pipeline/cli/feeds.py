@@ -1,0 +1,1 @@
+"""``pipeline fetch``, ``pipeline schedule``, ``pipeline feeds``: feed commands."""

@@ -1,0 +1,1 @@
+"""``pipeline replay``, ``pipeline worker``, ``pipeline demo``."""

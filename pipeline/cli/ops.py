@@ -1,0 +1,1 @@
+"""``pipeline tail``, ``consume``, ``stats``, ``dead``, ``health``."""

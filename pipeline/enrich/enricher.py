@@ -1,0 +1,86 @@
+"""Run entity and date extraction over a batch of texts with one ``nlp.pipe`` call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from pipeline.enrich.dates import extract_dates
+from pipeline.enrich.entities import extract_entities
+from pipeline.enrich.nlp import load_nlp
+from pipeline.models import DateMention, Entity
+
+__all__ = ["EnrichInput", "Enricher", "Enrichment"]
+
+log = structlog.get_logger()
+
+ENGLISH = "en"
+
+
+@dataclass(frozen=True)
+class EnrichInput:
+    """One text to enrich. ``language`` None means unknown: treated as English."""
+
+    text: str
+    published: datetime | None = None
+    language: str | None = ENGLISH
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """The result for one input: entities and dates, or the error that stopped it."""
+
+    entities: list[Entity] = field(default_factory=list)
+    dates: list[DateMention] = field(default_factory=list)
+    error: str | None = None
+
+
+class Enricher:
+    """Entities and dates for batches of texts; the spaCy pipeline loads once."""
+
+    def __init__(self, model_name: str, *, batch_size: int = 64) -> None:
+        self.model_name = model_name
+        self.batch_size = batch_size
+        self.nlp = load_nlp(model_name)
+
+    def enrich(self, inputs: Sequence[EnrichInput]) -> list[Enrichment]:
+        """One Enrichment per input, in order; a failing input never sinks the others."""
+        results: list[Enrichment] = [Enrichment() for _ in inputs]
+        english = [i for i, item in enumerate(inputs) if _is_english(item.language)]
+        if not english:
+            return results
+        texts = [inputs[i].text for i in english]
+        try:
+            docs: list[Any] = list(self.nlp.pipe(texts, batch_size=self.batch_size))
+        except Exception:  # one bad text must not sink the batch: retry one by one
+            log.warning("nlp_batch_failed", size=len(texts), exc_info=True)
+            docs = [self._parse_one(text) for text in texts]
+        for i, doc in zip(english, docs, strict=True):
+            results[i] = self._enrich_doc(inputs[i], doc)
+        return results
+
+    def _parse_one(self, text: str) -> Any:
+        try:
+            return self.nlp(text)
+        except Exception as exc:
+            return exc
+
+    def _enrich_doc(self, item: EnrichInput, doc: Any) -> Enrichment:
+        if isinstance(doc, Exception):
+            return Enrichment(error=f"NER failed: {type(doc).__name__}: {doc}")
+        try:
+            return Enrichment(
+                entities=extract_entities(doc),
+                dates=extract_dates(item.text, item.published, doc),
+            )
+        except Exception as exc:
+            log.warning("enrich_failed", exc_info=True)
+            return Enrichment(error=f"enrichment failed: {type(exc).__name__}: {exc}")
+
+
+def _is_english(language: str | None) -> bool:
+    return language is None or language == ENGLISH

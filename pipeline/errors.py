@@ -1,0 +1,61 @@
+"""The pipeline's exceptions: one root, split by what the caller should do.
+
+    PipelineError
+     ├── ConfigurationError      bad settings or usage: fix and restart
+     ├── InvalidInput            this item can never be processed: dead-letter it
+     ├── EnrichmentError         an enrichment stage failed on this item: dead-letter it
+     └── FetchError              a feed could not be fetched (recorded in its health)
+          ├── TransientFetchError    try again later (timeouts, 5xx, 429, resets)
+          └── PermanentFetchError    will not fix itself (refused address, 404, too big, malformed)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "EnrichmentError",
+    "FetchError",
+    "InvalidInput",
+    "PermanentFetchError",
+    "PipelineError",
+    "TransientFetchError",
+]
+
+
+class PipelineError(Exception):
+    """Root of every error the pipeline raises on purpose."""
+
+
+class ConfigurationError(PipelineError):
+    """Settings or usage are wrong; the message says what to change."""
+
+
+class InvalidInput(PipelineError):
+    """An item that no retry will fix. ``stage`` names where it failed."""
+
+    def __init__(self, reason: str, *, stage: str = "normalize", source: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.stage = stage
+        self.source = source
+
+
+class EnrichmentError(PipelineError):
+    """Enrichment failed for one item."""
+
+
+class FetchError(PipelineError):
+    """A feed fetch failed; ``url`` says which feed."""
+
+    def __init__(self, reason: str, *, url: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.url = url
+
+
+class TransientFetchError(FetchError):
+    """Worth retrying later."""
+
+
+class PermanentFetchError(FetchError):
+    """Will not fix itself by waiting."""

@@ -1,0 +1,1 @@
+"""The edges where items come in: directory replay and feed fetching."""

@@ -1,0 +1,155 @@
+"""The messages that flow through the pipeline, and the schema version of the output.
+
+RawItem   what a fetcher or the replay reader hands to the queue (JSON on the wire)
+Article   a normalised RawItem: plain text, canonical URL, UTC dates, stable id
+EnrichedArticle  what lands in the output stream (schema version ``SCHEMA_VERSION``)
+DeadLetter       what lands in the dead-letter stream when an item cannot be processed
+
+Models the pipeline builds are strict and frozen; models read from the wire
+ignore fields they do not know, so a consumer keeps working when fields are
+added within a schema version.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Article",
+    "DateMention",
+    "DeadLetter",
+    "EnrichedArticle",
+    "Entity",
+    "RawItem",
+    "utc_now",
+]
+
+SCHEMA_VERSION = 1
+
+DateProvenance = Literal["seed_header", "feed", "jsonl", "none"]
+ItemKind = Literal["seed", "text", "jsonl", "feed"]
+EntityLabel = Literal["PERSON", "ORG", "LOCATION", "MISC"]
+TimexType = Literal["DATE", "TIME", "DURATION", "SET"]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def format_utc(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` suffix, second precision."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class RawItem(_Message):
+    """An item as fetched or read, before any clean-up: what goes on the queue."""
+
+    source: str = Field(description="feed URL or replay path")
+    kind: ItemKind
+    text: str = Field(description="body as given: plain text or HTML")
+    source_name: str | None = None
+    id: str | None = Field(default=None, description="an id given by the input (JSONL)")
+    url: str | None = None
+    guid: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    published: str | None = Field(default=None, description="publication date as given")
+    published_provenance: DateProvenance = "none"
+    updated: str | None = None
+    fetched: datetime = Field(default_factory=utc_now)
+
+
+class Entity(_Message):
+    """One distinct entity of an article, with every span that mentions it."""
+
+    name: str
+    label: EntityLabel
+    aliases: list[str] = Field(default_factory=list)
+    mentions: list[tuple[int, int]] = Field(default_factory=list)
+
+
+class DateMention(_Message):
+    """A temporal expression in the text with its TimeML TIMEX3 value."""
+
+    text: str
+    start: int
+    end: int
+    type: TimexType
+    value: str
+    mod: str | None = None
+
+
+class Article(_Message):
+    """A normalised item: plain text, canonical URL, UTC dates, a stable id."""
+
+    id: str
+    source: str
+    kind: ItemKind
+    text: str
+    fingerprint: str = Field(description="hash of the normalised text: equal text, equal value")
+    source_name: str | None = None
+    url: str | None = None
+    canonical_url: str | None = None
+    guid: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    published: datetime | None = None
+    published_provenance: DateProvenance = "none"
+    published_warning: str | None = Field(
+        default=None, description="why the publication date is doubtful (e.g. in the future)"
+    )
+    updated: datetime | None = None
+    fetched: datetime
+    dateline: str | None = None
+    language: str | None = None
+    word_count: int = 0
+
+    @field_serializer("published", "updated", "fetched")
+    def _utc_z(self, value: datetime | None) -> str | None:
+        return None if value is None else format_utc(value)
+
+
+class EnrichedArticle(Article):
+    """What lands in the output stream: an article with entities, dates and its place
+    among copies and revisions. The last four fields are set by the atomic write."""
+
+    v: int = SCHEMA_VERSION
+    entities: list[Entity] = Field(default_factory=list)
+    dates: list[DateMention] = Field(default_factory=list)
+    duplicate_of: str | None = None
+    cluster: str | None = None
+    revision: int = 1
+    previous_entry: str | None = None
+
+
+# Fields the atomic write decides (inside the Lua script), not the worker.
+WRITE_DECIDED_FIELDS = frozenset({"duplicate_of", "cluster", "revision", "previous_entry"})
+
+
+class DeadLetter(_Message):
+    """An item that could not be processed, with enough to understand and retry it."""
+
+    stage: str
+    reason: str
+    error: str
+    source: str
+    input: str = Field(description="the original item as JSON")
+    at: datetime = Field(default_factory=utc_now)
+    article_id: str | None = None
+
+    @field_serializer("at")
+    def _utc_z(self, value: datetime) -> str:
+        return format_utc(value)

