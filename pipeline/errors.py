@@ -1,12 +1,12 @@
 """The pipeline's exceptions: one root, split by what the caller should do.
 
-    PipelineError
-     ├── ConfigurationError      bad settings or usage: fix and restart
-     ├── InvalidInput            this item can never be processed: dead-letter it
-     ├── EnrichmentError         an enrichment stage failed on this item: dead-letter it
-     └── FetchError              a feed could not be fetched (recorded in its health)
-          ├── TransientFetchError    try again later (timeouts, 5xx, 429, resets)
-          └── PermanentFetchError    will not fix itself (refused address, 404, too big, malformed)
+PipelineError
+ ├── ConfigurationError      bad settings or usage: fix and restart
+ ├── InvalidInput            this item can never be processed: dead-letter it
+ ├── EnrichmentError         an enrichment stage failed on this item: dead-letter it
+ └── FetchError              a feed could not be fetched (recorded in its health)
+      ├── TransientFetchError    try again later (timeouts, 5xx, 429, resets)
+      └── PermanentFetchError    will not fix itself (refused address, 404, too big, malformed)
 """
 
 from __future__ import annotations
@@ -47,10 +47,19 @@ class EnrichmentError(PipelineError):
 class FetchError(PipelineError):
     """A feed fetch failed; ``url`` says which feed."""
 
-    def __init__(self, reason: str, *, url: str | None = None):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.url = url
+        self.status = status  # HTTP status when the server answered
+        self.retry_after = retry_after  # seconds the server asked us to wait (429/503)
 
 
 class TransientFetchError(FetchError):
