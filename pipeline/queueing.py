@@ -1,0 +1,106 @@
+"""Putting RawItems on the RQ queue in batches, with deterministic job ids."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from pipeline.models import RawItem
+from pipeline.settings import Settings
+
+__all__ = ["PROCESS_BATCH", "EnqueueSummary", "batch_job_id", "enqueue_items", "make_queue"]
+
+# Referenced by name so producers never import the enrichment stack.
+PROCESS_BATCH = "pipeline.workers.jobs.process_batch"
+# A job in one of these states will still run: enqueuing its batch again would double the work.
+_PENDING = {b"queued", b"started", b"deferred", b"scheduled"}
+_RETRY_INTERVALS = [2, 10, 30, 60, 120]
+_JOBS_PER_ROUND_TRIP = 16
+
+
+@dataclass
+class EnqueueSummary:
+    """What one enqueue call did."""
+
+    jobs: int = 0
+    items: int = 0
+    skipped_pending: int = 0
+
+    def add(self, other: EnqueueSummary) -> None:
+        self.jobs += other.jobs
+        self.items += other.items
+        self.skipped_pending += other.skipped_pending
+
+
+def make_queue(redis: Redis, settings: Settings) -> Queue:
+    """The pipeline's ingest queue, JSON-serialised (never pickle)."""
+    return Queue(settings.queue_name, connection=redis, serializer=JSONSerializer)
+
+
+def batch_job_id(payload: Sequence[str]) -> str:
+    """A job id that depends only on the batch content, so a repeated replay finds it."""
+    digest = hashlib.blake2b(digest_size=16)
+    for item in payload:
+        digest.update(item.encode("utf-8", "surrogatepass"))
+        digest.update(b"\n")
+    return f"batch-{digest.hexdigest()}"
+
+
+def _batches(items: Iterable[RawItem], size: int) -> Iterator[list[RawItem]]:
+    source = iter(items)
+    while batch := list(islice(source, size)):
+        yield batch
+
+
+def enqueue_items(redis: Redis, settings: Settings, items: Iterable[RawItem]) -> EnqueueSummary:
+    """Enqueue items in jobs of ``settings.batch_size``; a batch whose job is still pending
+    is not enqueued again. Jobs carry plain JSON: the items as dicts."""
+    queue = make_queue(redis, settings)
+    summary = EnqueueSummary()
+    retry = None
+    if settings.job_retries:
+        retry = Retry(max=settings.job_retries, interval=_RETRY_INTERVALS)
+    for group in _batches_of_batches(items, settings.batch_size, _JOBS_PER_ROUND_TRIP):
+        # fetch time is not part of identity: the same files replayed twice are one batch
+        job_ids = [batch_job_id([i.model_dump_json(exclude={"fetched"}) for i in b]) for b in group]
+        with redis.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hget(Job.key_for(job_id), "status")
+            statuses = pipe.execute()
+        to_enqueue = []
+        for batch, job_id, status in zip(group, job_ids, statuses, strict=True):
+            if status in _PENDING:
+                summary.skipped_pending += 1
+                continue
+            to_enqueue.append(
+                Queue.prepare_data(
+                    PROCESS_BATCH,
+                    args=([item.model_dump(mode="json") for item in batch],),
+                    job_id=job_id,
+                    timeout=settings.job_timeout,
+                    retry=retry,
+                    result_ttl=3600,
+                    failure_ttl=7 * 86_400,
+                    description=f"process_batch({len(batch)} items from {batch[0].source})",
+                )
+            )
+            summary.jobs += 1
+            summary.items += len(batch)
+        if to_enqueue:
+            queue.enqueue_many(to_enqueue)
+    return summary
+
+
+def _batches_of_batches(
+    items: Iterable[RawItem], size: int, per_group: int
+) -> Iterator[list[list[RawItem]]]:
+    batches = _batches(items, size)
+    while group := list(islice(batches, per_group)):
+        yield group
