@@ -10,14 +10,16 @@ from pydantic import ValidationError
 from pipeline.logs import configure_logging
 from pipeline.settings import Settings
 
-__all__ = ["cli", "get_settings"]
+__all__ = ["RedisUnavailable", "cli", "connect", "get_settings"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--redis-url", envvar="PIPELINE_REDIS_URL", help="Redis to use [PIPELINE_REDIS_URL].")
 @click.option("--prefix", envvar="PIPELINE_PREFIX", help="Prefix of every key [PIPELINE_PREFIX].")
 @click.option("--log-level", default="INFO", show_default=True, envvar="PIPELINE_LOG_LEVEL")
-@click.option("--log-json/--log-console", default=None, help="Log format (default: JSON unless a terminal).")
+@click.option(
+    "--log-json/--log-console", default=None, help="Log format (default: JSON unless a terminal)."
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -44,3 +46,25 @@ def get_settings(ctx: click.Context, **more: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise click.UsageError(f"invalid configuration: {exc}") from exc
+
+
+class RedisUnavailable(click.ClickException):
+    """Redis cannot be reached: exit status 3."""
+
+    exit_code = 3
+
+
+def connect(settings: Settings) -> Any:
+    """A Redis client that answered PING, or a clear error saying what to do."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except (RedisError, OSError) as exc:
+        raise RedisUnavailable(
+            f"cannot reach Redis at {settings.redis_url} ({exc}). Start one "
+            "(`redis-server --save ''` or `pipeline local-redis`) or set PIPELINE_REDIS_URL."
+        ) from exc
+    return client

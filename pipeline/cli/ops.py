@@ -1,1 +1,185 @@
-"""``pipeline tail``, ``consume``, ``stats``, ``dead``, ``health``."""
+"""``pipeline tail``, ``consume``, ``stats``, ``dead list|retry``, ``health``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, TypeVar
+
+import click
+
+from pipeline.cli.app import cli, connect, get_settings
+from pipeline.deadletters import list_dead_letters, retry_dead_letters
+from pipeline.opstats import collect_stats
+from pipeline.streams import Consumer, StreamEntry, latest_entries
+
+__all__ = ["consume", "dead", "health", "stats", "tail"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _echo_entry(entry: StreamEntry, pretty: bool) -> None:
+    click.echo(json.dumps(entry.as_json(), indent=2 if pretty else None, ensure_ascii=False))
+
+
+def _stream_option(default: str) -> Callable[[F], F]:
+    return click.option(
+        "--stream",
+        type=click.Choice(["articles", "dead"]),
+        default=default,
+        show_default=True,
+        help="Which output stream.",
+    )
+
+
+@cli.command()
+@_stream_option("articles")
+@click.option("-n", "--count", type=int, default=10, show_default=True)
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new entries as they arrive.")
+@click.option("--pretty/--compact", default=True, show_default=True)
+@click.pass_context
+def tail(ctx: click.Context, stream: str, count: int, follow: bool, pretty: bool) -> None:
+    """Print the latest entries of a stream."""
+    settings = get_settings(ctx)
+    redis = connect(settings)
+    key = settings.articles_stream if stream == "articles" else settings.dead_stream
+    last = "$"
+    for entry in latest_entries(redis, key, count):
+        _echo_entry(entry, pretty)
+        last = entry.entry_id
+    while follow:
+        response = redis.xread({key: last}, block=5000, count=100)
+        for _key, items in response or []:
+            for eid, fields in items:
+                entry = StreamEntry(
+                    eid.decode(), {k.decode(): v.decode() for k, v in fields.items()}
+                )
+                _echo_entry(entry, pretty)
+                last = entry.entry_id
+
+
+@cli.command()
+@click.option("--group", "-g", required=True, help="Consumer group name.")
+@click.option("--name", help="Consumer name (default: host and process).")
+@_stream_option("articles")
+@click.option("--count", type=int, default=0, help="Stop after this many entries (0: run on).")
+@click.option(
+    "--claim-idle",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds after which another consumer's pending entry is taken over.",
+)
+@click.option(
+    "--from-start/--from-new",
+    default=True,
+    show_default=True,
+    help="Where a new group starts reading.",
+)
+@click.pass_context
+def consume(
+    ctx: click.Context,
+    group: str,
+    name: str | None,
+    stream: str,
+    count: int,
+    claim_idle: float,
+    from_start: bool,
+) -> None:
+    """Read a stream as a consumer-group member, printing entries as JSON lines and
+    acknowledging each one after it is printed (at-least-once)."""
+    settings = get_settings(ctx)
+    redis = connect(settings)
+    key = settings.articles_stream if stream == "articles" else settings.dead_stream
+    consumer = Consumer(
+        redis,
+        key,
+        group,
+        name,
+        claim_idle_ms=int(claim_idle * 1000),
+        start="0" if from_start else "$",
+    )
+    stopped = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopped
+        stopped = True
+
+    signal.signal(signal.SIGTERM, stop)
+    done = 0
+    while not stopped and (count == 0 or done < count):
+        batch = consumer.read(count=min(100, count - done) if count else 100, block_ms=1000)
+        for entry in batch:
+            click.echo(json.dumps(entry.as_json(), ensure_ascii=False))
+            consumer.ack([entry.entry_id])
+            done += 1
+        if not batch and count and redis.xlen(key) == 0:
+            time.sleep(0.1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Stream lengths, queue depths, dead letters, duplicates, workers alive."""
+    settings = get_settings(ctx)
+    figures = collect_stats(connect(settings), settings)
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    for section, values in figures.items():
+        click.echo(f"{section}:")
+        for name, value in values.items():
+            click.echo(f"  {name:<24} {value}")
+
+
+@cli.group()
+def dead() -> None:
+    """Inspect dead letters and re-enqueue them after a fix."""
+
+
+@dead.command("list")
+@click.option("-n", "--count", type=int, default=20, show_default=True)
+@click.option("--stage", help="Only this stage (read, validate, normalize, enrich).")
+@click.pass_context
+def dead_list(ctx: click.Context, count: int, stage: str | None) -> None:
+    """Print the latest dead letters: stage, reason, source, entry id."""
+    settings = get_settings(ctx)
+    for entry in list_dead_letters(connect(settings), settings, count=count, stage=stage):
+        f = entry.fields
+        click.echo(f"{entry.entry_id}  {f.get('at', '')}  [{f.get('stage')}] {f.get('source')}")
+        click.echo(f"    {f.get('error')}: {f.get('reason')}")
+
+
+@dead.command("retry")
+@click.argument("entry_ids", nargs=-1)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every dead letter.")
+@click.option("--stage", help="Only dead letters of this stage.")
+@click.pass_context
+def dead_retry(
+    ctx: click.Context, entry_ids: tuple[str, ...], retry_all: bool, stage: str | None
+) -> None:
+    """Re-enqueue dead letters (by entry id, or --all) after fixing their cause; each
+    retried entry leaves the dead-letter stream, and fails back into it if still bad."""
+    if not entry_ids and not retry_all and not stage:
+        raise click.UsageError("name entry ids, or use --all / --stage")
+    settings = get_settings(ctx)
+    result = retry_dead_letters(
+        connect(settings), settings, entry_ids=list(entry_ids) or None, stage=stage
+    )
+    click.echo(
+        f"re-enqueued {result.items} items from {result.retried} dead letters; "
+        f"{result.unretriable} could not be retried (see the reasons above)"
+    )
+
+
+@cli.command()
+@click.pass_context
+def health(ctx: click.Context) -> None:
+    """Exit 0 when Redis answers (for container healthchecks), 3 when it does not."""
+    settings = get_settings(ctx)
+    connect(settings)
+    click.echo("ok")

@@ -15,7 +15,7 @@ from redis import Redis
 from pipeline.models import SCHEMA_VERSION, WRITE_DECIDED_FIELDS, DeadLetter, EnrichedArticle
 from pipeline.settings import Settings
 
-__all__ = ["BatchResult", "BatchWriter", "WriteOutcome"]
+__all__ = ["BatchResult", "BatchWriter", "WriteOutcome", "dead_letter_key"]
 
 Status = Literal["new", "duplicate", "revision", "repeat", "dead"]
 _SCRIPT = resources.files("pipeline.dedup").joinpath("write_batch.lua").read_text("utf-8")
@@ -39,7 +39,7 @@ class BatchResult:
 
     def counts(self) -> dict[str, int]:
         """How many of each status, e.g. {"new": 98, "repeat": 2}."""
-        counts = Counter(o.status for o in self.articles)
+        counts: Counter[str] = Counter(o.status for o in self.articles)
         counts["dead"] = sum(1 for o in self.dead if o.status == "dead")
         return dict(counts)
 
@@ -79,7 +79,9 @@ class BatchWriter:
             body = article.model_dump_json(exclude=set(WRITE_DECIDED_FIELDS))
             args += [article.id, article.fingerprint, body[:-1]]
         for letter in dead:
-            keys.append(s.key("deadseen", _dead_letter_key(letter)))
+            keys.append(
+                s.key("deadseen", dead_letter_key(letter.stage, letter.source, letter.input))
+            )
             args += [
                 letter.stage,
                 letter.reason,
@@ -100,10 +102,10 @@ class BatchWriter:
         return str(int((time.time() - days * _DAY) * 1000))
 
 
-def _dead_letter_key(letter: DeadLetter) -> str:
+def dead_letter_key(stage: str, source: str, input: str) -> str:
     """Same stage, source and input: the same failure, reported once."""
     digest = hashlib.blake2b(digest_size=16)
-    for part in (letter.stage, letter.source, letter.input):
+    for part in (stage, source, input):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     return digest.hexdigest()

