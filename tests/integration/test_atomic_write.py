@@ -47,7 +47,11 @@ def server_settings(
 
 def _article(id: str, text: str, fp: str | None = None) -> EnrichedArticle:
     return EnrichedArticle(
-        id=id, source=f"test:{id}", kind="jsonl", text=text, fingerprint=fp or f"fp-{text}",
+        id=id,
+        source=f"test:{id}",
+        kind="jsonl",
+        text=text,
+        fingerprint=fp or f"fp-{text}",
         fetched=utc_now(),
     )
 
@@ -100,7 +104,7 @@ def test_entry_fields_follow_the_output_contract(server_settings: Settings) -> N
     """Each entry has id, v and article; the article parses back to the model."""
     client = redis.Redis.from_url(server_settings.redis_url)
     BatchWriter(client, server_settings).write([_article("a", "alpha")])
-    (_, fields), = client.xrange(server_settings.articles_stream)
+    ((_, fields),) = client.xrange(server_settings.articles_stream)
     assert set(fields) == {b"id", b"v", b"article"}
     assert fields[b"id"] == b"a" and fields[b"v"] == b"1"
     article = EnrichedArticle.model_validate_json(fields[b"article"])
@@ -111,11 +115,16 @@ def test_dead_letters_are_written_once_with_all_fields(server_settings: Settings
     """A failure reported again by a retried job is one dead letter, with every field."""
     client = redis.Redis.from_url(server_settings.redis_url)
     writer = BatchWriter(client, server_settings)
-    letter = DeadLetter(stage="read", reason="empty file", error="InvalidInput",
-                        source="x.txt", input='{"path": "x.txt"}')
+    letter = DeadLetter(
+        stage="read",
+        reason="empty file",
+        error="InvalidInput",
+        source="x.txt",
+        input='{"path": "x.txt"}',
+    )
     writer.write([_article("ok", "fine")], [letter])
     writer.write([], [letter])
-    (_, fields), = client.xrange(server_settings.dead_stream)
+    ((_, fields),) = client.xrange(server_settings.dead_stream)
     assert {b"stage", b"reason", b"error", b"source", b"at", b"input"} <= set(fields)
     assert fields[b"stage"] == b"read" and fields[b"reason"] == b"empty file"
     assert client.xlen(server_settings.articles_stream) == 1
