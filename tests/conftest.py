@@ -66,10 +66,10 @@ class RedisServer:
             try:
                 redis.Redis.from_url(self.url).ping()
                 break
-            except redis.ConnectionError:
+            except redis.ConnectionError as exc:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     self.stop()
-                    raise RuntimeError(f"redis-server did not start on port {self.port}")
+                    raise RuntimeError(f"redis-server did not start on port {self.port}") from exc
                 time.sleep(0.05)
 
     def client(self) -> redis.Redis:

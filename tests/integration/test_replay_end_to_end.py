@@ -204,7 +204,7 @@ def test_watch_picks_up_each_new_file_once(
         assert queue.count == 3
     finally:
         watcher.send_signal(signal.SIGTERM)
-        out, _ = watcher.communicate(timeout=20)
+        watcher.communicate(timeout=20)
     assert watcher.returncode == 0
     assert _run("worker", "--burst") == 0
     titles = sorted(a["title"] for a in _articles(redis_client, settings))
