@@ -1,0 +1,76 @@
+"""Wire-style datelines ("JERUSALEM:", "WASHINGTON (Reuters) -") split from the text."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["split_dateline"]
+
+_DATELINE = re.compile(
+    r"""
+    (?P<place>[^\W\d_][^\W\d_'’.-]*\.?(?:(?:\ |-|/|'|’|\.\ ?)[^\W\d_]+\.?){0,5})  # NEW YORK
+    (?P<qualifiers>(?:,\ ?[^\W_][^,:;()\n—–]{0,29}){0,3})    # , N.Y.  , Dec 1  , Gaza Strip
+    \ ?(?:\((?P<agency>[^\W\d_][^()\n]{1,29})\)\ ?)?          # (Reuters)
+    (?P<separator>:|[-–—]{1,2}|--)
+    \s+(?=\S)
+    """,
+    re.VERBOSE,
+)
+# Capitalised words that open stories but are not places.
+_NOT_PLACES_WORDS = """
+    BREAKING UPDATE UPDATED EXCLUSIVE WATCH LIVE ANALYSIS OPINION EDITORIAL COMMENT
+    COMMENTARY FACTBOX FACT-CHECK EXPLAINER CORRECTION CORRECTED REFILE URGENT FLASH ALERT
+    PHOTOS PHOTO VIDEO NOTE REVIEW INTERVIEW SPONSORED ADVERTISEMENT LISTEN READ WARNING
+    NEW SPOILER PREVIEW RECAP TIMELINE QUOTES INSIGHT FEATURE PROFILE OBITUARY BY
+    AFP REUTERS XINHUA UPI DPA ANSA EFE IANS PTI TASS KYODO YONHAP AP
+    NATO NASA FBI CIA WHO USA IMF OPEC FIFA UEFA IOC UNICEF UNESCO BBC CNN CEO
+"""
+_NOT_PLACES = frozenset(_NOT_PLACES_WORDS.split())
+_MAX_PLACE_CHARS = 40
+
+
+def _is_title_case(place: str) -> bool:
+    return all(word[:1].isupper() for word in re.split(r"[ /-]", place) if word)
+
+
+def _agency_ok(agency: str | None) -> bool:
+    # "(Reuters)", "(AP)", "(dpa-AFX)"; not "(the group)" or "(pictured)".
+    return agency is None or (
+        len(agency.split()) <= 3 and (agency[0].isupper() or agency.startswith("dpa"))
+    )
+
+
+def _qualifiers_ok(qualifiers: str) -> bool:
+    # Each must look like a place or a date: "N.Y.", "Calif.", "Gaza Strip", "Dec 1".
+    for qualifier in qualifiers.split(","):
+        words = qualifier.split()
+        if qualifier and not (words and all(w[:1].isupper() or w[:1].isdigit() for w in words)):
+            return False
+    return True
+
+
+def split_dateline(text: str) -> tuple[str | None, str]:
+    """``(place, rest)`` when ``text`` opens with a dateline, else ``(None, text)``.
+
+    Upper-case places ("PARIS —", "NEW YORK, N.Y.:") need only a colon or dash; a
+    title-case place needs an agency and a dash ("Washington (CNN) —"), so ordinary
+    openings such as "Netanyahu said: ..." are left alone.
+    """
+    match = _DATELINE.match(text)
+    if match is None:
+        return None, text
+    place = match["place"]
+    letters = sum(c.isalpha() for c in place)
+    if letters < 3 or len(place) > _MAX_PLACE_CHARS or place.upper() in _NOT_PLACES:
+        return None, text
+    if not _qualifiers_ok(match["qualifiers"]) or not _agency_ok(match["agency"]):
+        return None, text
+    if place.isupper():
+        # A bare "PARIS — ..." needs the space before the dash: "PARIS-based" has none.
+        bare_dash = match["separator"] != ":" and not match["qualifiers"] and not match["agency"]
+        if bare_dash and not text[match.start("separator") - 1].isspace():
+            return None, text
+    elif not (match["agency"] and match["separator"] != ":" and _is_title_case(place)):
+        return None, text
+    rest = text[match.end() :]
+    return place.rstrip("."), rest

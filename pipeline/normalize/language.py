@@ -1,0 +1,23 @@
+"""Language identification with py3langid (model bundled, loaded once per process)."""
+
+from __future__ import annotations
+
+import py3langid
+
+__all__ = ["MIN_LETTERS", "SAMPLE_CHARS", "detect_language"]
+
+# py3langid walks the text byte by byte in Python (~70 ns/byte): 600 characters of news
+# prose cost ~140 us and are plenty for a confident answer; 2,000 would cost ~380 us.
+SAMPLE_CHARS = 600
+MIN_LETTERS = 20  # below this the guess is noise
+
+
+def detect_language(text: str) -> str | None:
+    """The ISO 639 code (639-1 where one exists) of ``text``, or None when too short."""
+    sample = text[:SAMPLE_CHARS]
+    if len(sample) == SAMPLE_CHARS:
+        sample = sample.rsplit(None, 1)[0]  # do not feed a cut word
+    if sum(c.isalpha() for c in sample[: MIN_LETTERS * 4]) < MIN_LETTERS:
+        return None
+    language, _score = py3langid.classify(sample)
+    return None if language in ("und", "zxx") else str(language)
