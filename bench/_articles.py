@@ -1,0 +1,76 @@
+"""Generated news-like articles for benchmarks: 300-800 words, names, places, dates."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+_FIRST = ["Maria", "John", "Amira", "Kenji", "Olga", "Pedro", "Aisha", "Liam", "Chen", "Fatima"]
+_LAST = ["Okafor", "Schmidt", "Haddad", "Tanaka", "Petrova", "Silva", "Khan", "Murphy", "Wei"]
+_PLACES = ["Nairobi", "Berlin", "Beirut", "Osaka", "Kyiv", "Lisbon", "Lahore", "Dublin", "Lima"]
+_ORGS = ["the United Nations", "the central bank", "Reuters", "the health ministry", "NATO"]
+_WHEN = ["on Monday", "last week", "on March 3", "in 2019", "earlier this year", "on Friday"]
+_VERBS = ["said", "announced", "warned", "confirmed", "denied", "reported"]
+_FILLER = [
+    "the",
+    "talks",
+    "were",
+    "expected",
+    "to",
+    "continue",
+    "for",
+    "several",
+    "days",
+    "while",
+    "officials",
+    "reviewed",
+    "the",
+    "proposal",
+    "and",
+    "weighed",
+    "its",
+    "impact",
+    "on",
+    "prices,",
+    "jobs",
+    "and",
+    "the",
+    "wider",
+    "regional",
+    "economy",
+]
+
+
+def _sentence(rng: random.Random) -> str:
+    who = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+    words = rng.sample(_FILLER, k=rng.randint(8, 16))
+    return (
+        f"{who} of {rng.choice(_ORGS)} {rng.choice(_VERBS)} in {rng.choice(_PLACES)} "
+        f"{rng.choice(_WHEN)} that {' '.join(words)}."
+    )
+
+
+def generate_text(rng: random.Random) -> str:
+    """One article body of 300-800 words in paragraphs."""
+    target = rng.randint(300, 800)
+    paragraphs: list[str] = []
+    words = 0
+    while words < target:
+        paragraph = " ".join(_sentence(rng) for _ in range(rng.randint(2, 4)))
+        words += len(paragraph.split())
+        paragraphs.append(paragraph)
+    return "\n\n".join(paragraphs)
+
+
+def generate_items(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """``n`` JSONL-style items with distinct URLs and texts."""
+    rng = random.Random(seed)
+    for i in range(n):
+        yield {
+            "url": f"https://news.example.org/{i // 1000}/story-{i}.html?utm_source=bench",
+            "title": f"Story {i}: {rng.choice(_PLACES)} talks",
+            "text": generate_text(rng),
+            "published": f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T08:00:00Z",
+            "source": "bench",
+        }
