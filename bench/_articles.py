@@ -12,34 +12,11 @@ _PLACES = ["Nairobi", "Berlin", "Beirut", "Osaka", "Kyiv", "Lisbon", "Lahore", "
 _ORGS = ["the United Nations", "the central bank", "Reuters", "the health ministry", "NATO"]
 _WHEN = ["on Monday", "last week", "on March 3", "in 2019", "earlier this year", "on Friday"]
 _VERBS = ["said", "announced", "warned", "confirmed", "denied", "reported"]
-_FILLER = [
-    "the",
-    "talks",
-    "were",
-    "expected",
-    "to",
-    "continue",
-    "for",
-    "several",
-    "days",
-    "while",
-    "officials",
-    "reviewed",
-    "the",
-    "proposal",
-    "and",
-    "weighed",
-    "its",
-    "impact",
-    "on",
-    "prices,",
-    "jobs",
-    "and",
-    "the",
-    "wider",
-    "regional",
-    "economy",
-]
+_FILLER_SENTENCE = (
+    "the talks were expected to continue for several days while officials reviewed "
+    "the proposal and weighed its impact on prices jobs and the wider regional economy"
+)
+_FILLER = _FILLER_SENTENCE.split()
 
 
 def _sentence(rng: random.Random) -> str:

@@ -176,7 +176,8 @@ def main() -> None:
         if args.enrich:
             ner = measure_ner_alone([i["text"] for i in items], workers, settings.ner_model)
             print(
-                f"throughput: {rate:.0f} articles/s; NER alone: {ner:.0f} articles/s (ratio {rate / ner:.2f})"
+                f"throughput: {rate:.0f} articles/s; NER alone: {ner:.0f} articles/s "
+                f"(ratio {rate / ner:.2f})"
             )
             return
         stages = measure_stages(items, args.batch_size)
