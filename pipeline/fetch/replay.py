@@ -241,8 +241,8 @@ def _undecodable(
 
 class _Line(NamedTuple):
     number: int
-    raw: bytes  # the line as read (a bounded prefix when the line is over the limit)
-    size: int  # the whole line's size in bytes, terminator included
+    raw: bytes  # the line as read, as UTF-8 (a bounded prefix when it is over the limit)
+    size: int  # the whole line's size in bytes, line end excluded
     text: str | None  # None when the line could not be decoded or is too long
     problem: DeadLetter | None
 
@@ -280,18 +280,17 @@ def _utf8_lines(path: Path, file: BinaryIO, limit: int) -> Iterator[_Line]:
     """Non-blank lines, each read with a bounded readline so no line can exhaust memory."""
     number = 0
     offset = file.tell()
+    # limit + 2 bytes hold a line of exactly the limit and its CRLF; more means over.
     while raw := file.readline(limit + 2):
         number += 1
-        start, size = offset, len(raw)
-        content = size  # the line's length without its terminator
-        if raw.endswith(b"\n"):
-            content -= 1
-        if content and raw[content - 1] == 0x0D:
-            content -= 1
-        if content > limit and not raw.endswith(b"\n"):
-            size += _skip_line(file)
-        offset += size
-        if content > limit:
+        start = offset
+        end = _line_end(raw)
+        size = len(raw) - end
+        if not end and len(raw) == limit + 2:
+            skipped, end = _skip_line(file, raw[-1:])
+            size += skipped - end
+        offset += size + end
+        if size > limit:
             yield _Line(number, raw, size, None, _too_long(path, number, raw, size, limit))
         elif not raw.isspace():
             try:
@@ -301,52 +300,75 @@ def _utf8_lines(path: Path, file: BinaryIO, limit: int) -> Iterator[_Line]:
                 reason = (
                     f"{path} line {number}: not valid UTF-8 ({where}); convert the file to UTF-8"
                 )
-                problem = _dead(
-                    path, reason, exc, _line_input(path, _Line(number, raw, size, None, None))
-                )
-                yield _Line(number, raw, size, None, problem)
+                line = _Line(number, raw, size, None, None)
+                yield line._replace(problem=_dead(path, reason, exc, _line_input(path, line)))
                 continue
             yield _Line(number, raw, size, text, None)
 
 
+def _line_end(data: bytes) -> int:
+    """The length of the line end ``data`` finishes with: 2 for CRLF, 1 for LF, else 0."""
+    return 2 if data.endswith(b"\r\n") else 1 if data.endswith(b"\n") else 0
+
+
+def _skip_line(file: BinaryIO, before: bytes) -> tuple[int, int]:
+    """Read past the rest of an over-long line in bounded chunks: (bytes read, line end)."""
+    skipped, tail = 0, before
+    while chunk := file.readline(_SKIP_CHUNK):
+        skipped += len(chunk)
+        tail = (tail + chunk[-2:])[-2:]
+        if chunk.endswith(b"\n"):
+            break
+    return skipped, _line_end(tail)
+
+
+def _mark_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    # A lone surrogate cannot be encoded to UTF-8, so the line is caught below and
+    # dead-lettered alone; decoding resumes after the bad bytes.
+    assert isinstance(exc, UnicodeDecodeError)
+    return "\udcff", exc.end
+
+
+_UNDECODABLE = "pipeline-replay-mark"
+codecs.register_error(_UNDECODABLE, _mark_undecodable)
+
+
 def _wide_lines(path: Path, file: BinaryIO, codec: str, label: str, limit: int) -> Iterator[_Line]:
-    """Lines of a UTF-16/32 file; a decoding error ends the file (no way to resynchronise)."""
-    reader = io.TextIOWrapper(file, encoding=codec, newline=None)
-    number = 0
+    """Lines of a UTF-16/32 file, re-encoded to UTF-8; bad code units cost their line only."""
+    reader = io.TextIOWrapper(file, encoding=codec, errors=_UNDECODABLE, newline=None)
     try:
-        # Each code point is at least one UTF-8 byte, so limit + 2 code points bound a line.
+        number = 0
+        # Every code point is at least one UTF-8 byte: limit + 2 of them bound a line.
         while text := reader.readline(limit + 2):
             number += 1
             raw = text.encode("utf-8", "surrogatepass")
-            size = len(raw)
-            if not text.endswith("\n") and len(text) == limit + 2:
+            end = int(text.endswith("\n"))  # universal newlines: CRLF already became LF
+            size = len(raw) - end
+            if not end and len(text) == limit + 2:
                 while more := reader.readline(_SKIP_CHUNK):
-                    size += len(more.encode("utf-8", "surrogatepass"))
-                    if more.endswith("\n"):
+                    end = int(more.endswith("\n"))
+                    size += len(more.encode("utf-8", "surrogatepass")) - end
+                    if end:
                         break
-            if size - text.endswith("\n") > limit:
-                yield _Line(number, raw, size, None, _too_long(path, number, raw, size, limit))
+            line = _Line(number, raw, size, None, None)
+            if size > limit:
+                yield line._replace(problem=_too_long(path, number, raw, size, limit))
+            elif not _encodable(text):
+                reason = f"{path} line {number}: not valid {label}; convert the file to UTF-8"
+                exc = UnicodeDecodeError(codec, raw, 0, len(raw), "invalid data")
+                yield line._replace(problem=_dead(path, reason, exc, _line_input(path, line)))
             elif not text.isspace():
-                yield _Line(number, raw, size, text, None)
-    except UnicodeDecodeError as exc:
-        reason = (
-            f"{path} after line {number}: not valid {label} despite its byte-order mark "
-            f"({exc.reason}); the rest of the file is not read; convert the file to UTF-8"
-        )
-        letter = _dead(path, reason, exc, {"path": str(path), "line": number + 1})
-        yield _Line(number + 1, b"", 0, None, letter)
+                yield line._replace(text=text)
     finally:
         reader.detach()  # the caller's `with` closes the file
 
 
-def _skip_line(file: BinaryIO) -> int:
-    """Read past the rest of an over-long line in bounded chunks; the bytes skipped."""
-    skipped = 0
-    while chunk := file.readline(_SKIP_CHUNK):
-        skipped += len(chunk)
-        if chunk.endswith(b"\n"):
-            break
-    return skipped
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _too_long(path: Path, number: int, raw: bytes, size: int, limit: int) -> DeadLetter:
@@ -413,7 +435,7 @@ def _line_input(path: Path, line: _Line) -> dict[str, Any]:
         "line": line.number,
         "size": line.size,
         "text": excerpt.rstrip("\r\n"),
-        "truncated": truncated or line.size > len(line.raw),
+        "truncated": truncated or line.size > len(line.raw) - _line_end(line.raw),
     }
 
 
