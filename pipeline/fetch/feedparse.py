@@ -14,7 +14,6 @@ import hashlib
 import io
 import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -291,7 +290,7 @@ def plain_text(value: str | None, *, is_html: bool = True) -> str | None:
 # ----------------------------------------------------------------------------- items
 
 
-def _is_html(detail: Mapping[str, Any] | None) -> bool:
+def _is_html(detail: dict[str, Any] | None) -> bool:
     kind = str((detail or {}).get("type") or "text/html")
     return "html" in kind
 
@@ -312,7 +311,7 @@ def _safe_link(link: str | None, base: str) -> str | None:
     return absolute if urlsplit(absolute).scheme in ("http", "https") else None
 
 
-def _content(entry: Mapping[str, Any]) -> str | None:
+def _content(entry: dict[str, Any]) -> str | None:
     """The fullest content: content:encoded / atom:content, preferring HTML, longest first."""
     contents = [c for c in entry.get("content") or [] if c.get("value")]
     if not contents:
@@ -321,7 +320,7 @@ def _content(entry: Mapping[str, Any]) -> str | None:
     return str(best["value"])
 
 
-def _authors(entry: Mapping[str, Any]) -> list[str]:
+def _authors(entry: dict[str, Any]) -> list[str]:
     names = [
         plain_text(a.get("name") or a.get("email"), is_html=False)
         for a in entry.get("authors") or []
@@ -331,7 +330,7 @@ def _authors(entry: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 
-def _categories(entry: Mapping[str, Any]) -> list[str]:
+def _categories(entry: dict[str, Any]) -> list[str]:
     terms = [
         plain_text(t.get("term") or t.get("label"), is_html=False) for t in entry.get("tags") or []
     ]
@@ -339,7 +338,7 @@ def _categories(entry: Mapping[str, Any]) -> list[str]:
 
 
 def _item(
-    entry: Mapping[str, Any], *, feed_url: str, feed_title: str | None, fetched: datetime
+    entry: dict[str, Any], *, feed_url: str, feed_title: str | None, fetched: datetime
 ) -> RawItem | None:
     title = plain_text(entry.get("title"), is_html=_is_html(entry.get("title_detail")))
     summary_raw = entry.get("summary")
@@ -348,7 +347,8 @@ def _item(
     text = clean_html(content) if content else summary
     if not (text or summary or title):
         return None
-    published = _iso(entry.get("published_parsed"))
+    # dict.get: FeedParserDict.get("updated_parsed") falls back to the published date.
+    published = _iso(dict.get(entry, "published_parsed"))
     return RawItem(
         kind="feed",
         source=feed_url,
@@ -362,7 +362,7 @@ def _item(
         categories=_categories(entry),
         published=published,
         published_provenance="feed" if published else "none",
-        updated=_iso(entry.get("updated_parsed")),
+        updated=_iso(dict.get(entry, "updated_parsed")),
         fetched=fetched,
     )
 
@@ -378,7 +378,7 @@ def _int(value: Any) -> int | None:
     return number if number > 0 else None
 
 
-def _update_period(feed: Mapping[str, Any]) -> int | None:
+def _update_period(feed: dict[str, Any]) -> int | None:
     period = str(feed.get("sy_updateperiod") or "").strip().lower()
     frequency = _int(feed.get("sy_updatefrequency"))
     if not period and frequency is None:
@@ -387,7 +387,13 @@ def _update_period(feed: Mapping[str, Any]) -> int | None:
     return max(1, seconds // (frequency or 1))
 
 
-def _bozo_reason(parsed: Mapping[str, Any]) -> str:
+def _only_missing_type(parsed: dict[str, Any], content_type: str | None) -> bool:
+    """True when the sole complaint is the Content-Type we were never given."""
+    exc = parsed.get("bozo_exception")
+    return not content_type and type(exc).__name__ == "NonXMLContentType"
+
+
+def _bozo_reason(parsed: dict[str, Any]) -> str:
     exc = parsed.get("bozo_exception")
     if exc is None:
         return "not well-formed"
@@ -419,7 +425,7 @@ def parse_feed(
     entries = parsed.get("entries") or []
     title = plain_text(feed.get("title"), is_html=_is_html(feed.get("title_detail")))
     warning = None
-    if parsed.get("bozo"):
+    if parsed.get("bozo") and not _only_missing_type(parsed, content_type):
         reason = _bozo_reason(parsed)
         if not entries and not title:
             raise PermanentFetchError(f"malformed feed: {reason}", url=feed_url)
