@@ -70,6 +70,8 @@ _NULL_PATTERNS = (
 _ENTITY_DECL = re.compile(r"""<!ENTITY\s+(\w+)\s+(["'])(.*?)\2\s*>""", re.S)
 _CHAR_REF = re.compile(r"&#(?:\d+|x[0-9A-Fa-f]+);")
 _HAS_DOCTYPE = re.compile(rb"<!doctype", re.I)
+_ENTITY_NAME = re.compile(r"<!ENTITY\s+([^\s%]\S*)")
+_PREDEFINED = frozenset({"amp", "lt", "gt", "quot", "apos"})
 
 
 def _wide_codec(body: bytes) -> str | None:
@@ -143,18 +145,19 @@ def _safe_entities(subset: str) -> list[tuple[str, str]]:
     return kept
 
 
-def _neutralise_text(text: str) -> str | None:
+def _neutralise_text(text: str) -> tuple[str, list[str]] | None:
+    """The text with its DOCTYPE rewritten, and the dropped entities that it referenced."""
     span = _doctype_span(text)
     if span is None:
         return None
     start, end, subset_start, subset_end = span
-    declaration = text[start:end]
     if subset_start is None:
-        head = declaration.rstrip(">")
-        entities: list[tuple[str, str]] = []
+        head = text[start:end].rstrip(">")
+        subset = ""
     else:
         head = text[start : subset_start - 1]
-        entities = _safe_entities(text[subset_start:subset_end])
+        subset = text[subset_start:subset_end]
+    entities = _safe_entities(subset)
     # The external id stays (a Netscape RSS 0.91 DOCTYPE tells feedparser the version);
     # it is never fetched: feedparser switches external entities off.
     replacement = head.rstrip()
@@ -163,22 +166,38 @@ def _neutralise_text(text: str) -> str | None:
         # rewriting recognises and keeps.
         lines = "".join(f'<!ENTITY {n} "{v}">\n' for n, v in entities)
         replacement += f" [\n{lines}]"
-    return text[:start] + replacement + ">" + text[end:]
+    rest = text[end:]
+    kept = {name for name, _ in entities} | _PREDEFINED
+    dropped = sorted(set(_ENTITY_NAME.findall(subset)) - kept)
+    used: list[str] = []
+    if dropped:
+        # A reference to an entity that no longer exists would make the document
+        # ill-formed and send it to feedparser's slow loose parser: remove the references.
+        pattern = re.compile("&(" + "|".join(map(re.escape, dropped)) + ");")
+        used = sorted(set(pattern.findall(rest)))
+        rest = pattern.sub("", rest) if used else rest
+    return text[:start] + replacement + ">" + rest, used
+
+
+def _neutralise(body: bytes) -> tuple[bytes, list[str]]:
+    codec = _wide_codec(body)
+    if codec is None:
+        if not _HAS_DOCTYPE.search(body):
+            return body, []
+        codec = "latin-1"  # maps every byte to one character and back: bytes survive
+        text = body.decode(codec)
+    else:
+        text = body.decode(codec, errors="replace")
+    result = _neutralise_text(text)
+    if result is None:
+        return body, []
+    rewritten, used = result
+    return rewritten.encode(codec), used
 
 
 def neutralise_doctype(body: bytes) -> bytes:
     """Rewrite the DOCTYPE so no entity can expand to more than a few dozen characters."""
-    codec = _wide_codec(body)
-    if codec is None:
-        if not _HAS_DOCTYPE.search(body):
-            return body
-        # latin-1 maps every byte to one character and back: positions and bytes survive.
-        text = body.decode("latin-1")
-        rewritten = _neutralise_text(text)
-        return body if rewritten is None else rewritten.encode("latin-1")
-    text = body.decode(codec, errors="replace")
-    rewritten = _neutralise_text(text)
-    return body if rewritten is None else rewritten.encode(codec)
+    return _neutralise(body)[0]
 
 
 # ------------------------------------------------------------------------------ HTML
@@ -418,7 +437,8 @@ def parse_feed(
     if content_type:
         headers["content-type"] = content_type
     try:
-        parsed = feedparser.parse(io.BytesIO(neutralise_doctype(body)), response_headers=headers)
+        safe_body, dropped = _neutralise(body)
+        parsed = feedparser.parse(io.BytesIO(safe_body), response_headers=headers)
     except Exception as exc:  # feedparser has many failure modes; all mean "bad feed"
         raise PermanentFetchError(f"malformed feed: {exc}", url=feed_url) from exc
     feed = parsed.get("feed") or {}
@@ -435,6 +455,9 @@ def parse_feed(
         item = _item(entry, feed_url=feed_url, feed_title=title, fetched=fetched)
         if item is not None:
             items.append(item)
+    if dropped:
+        note = f"entities not expanded: {', '.join(dropped)}"
+        warning = f"{warning}; {note}" if warning else note
     skipped = len(entries) - len(items)
     if skipped:
         note = f"{skipped} entries with no title, summary or content skipped"

@@ -50,6 +50,8 @@ def test_entity_bomb_parses_fast_with_little_memory(make: object) -> None:
     assert peak < 20 * 1024 * 1024
     assert feed.items, "the entries around the bomb are still delivered"
     assert len(feed.items[0].text) < 200_000  # nothing was expanded
+    assert feed.warning is not None
+    assert feed.warning.startswith("entities not expanded: ")
 
 
 def test_declared_but_unused_entities_parse_cleanly() -> None:
