@@ -153,8 +153,10 @@ def read_items(
 ) -> Iterator[RawItem | DeadLetter]:
     """The items of one file (``.jsonl`` by line, anything else as one text), or dead letters."""
     when = fetched or utc_now()
+    known: dict[str, Any] = {"path": str(path)}
     try:
         info = path.stat()
+        known["size"] = info.st_size
         if not stat.S_ISREG(info.st_mode):
             raise InvalidInput(f"{path}: not a regular file", stage=STAGE)
         if path.suffix.lower() == ".jsonl":
@@ -162,10 +164,10 @@ def read_items(
         else:
             yield _read_text(path, info.st_size, max_item_bytes, when)
     except InvalidInput as exc:
-        yield _dead(path, exc.reason, exc, {"path": str(path)})
+        yield _dead(path, exc.reason, exc, known)
     except OSError as exc:
         reason = f"{path}: cannot read: {exc.strerror or exc}"
-        yield _dead(path, reason, exc, {"path": str(path)})
+        yield _dead(path, reason, exc, known)
 
 
 def _read_text(path: Path, size: int, limit: int, when: datetime) -> RawItem | DeadLetter:
@@ -452,7 +454,8 @@ def _excerpt(data: bytes, limit: int, codec: str) -> tuple[str, bool]:
 
 def _dead(path: Path, reason: str, exc: BaseException, payload: dict[str, Any]) -> DeadLetter:
     error = type(exc).__name__
-    log.warning("replay_item_rejected", source=str(path), stage=STAGE, error=error, reason=reason)
+    # debug: the caller logs each dead letter it writes (at warning), once.
+    log.debug("replay_item_rejected", source=str(path), stage=STAGE, error=error, reason=reason)
     return DeadLetter(
         stage=STAGE,
         reason=reason,

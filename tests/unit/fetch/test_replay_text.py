@@ -175,7 +175,7 @@ def test_sparse_50mb_file_rejected_without_being_read(
     assert peak < 1024 * 1024
     assert "52,428,800 bytes, over the 10,485,760-byte item limit" in dead.reason
     assert "PIPELINE_MAX_ITEM_BYTES" in dead.reason
-    assert json.loads(dead.input) == {"path": str(path)}
+    assert json.loads(dead.input) == {"path": str(path), "size": 50 * 1024 * 1024}
 
 
 def test_missing_file_is_dead_letter_not_exception(tmp_path: Path) -> None:
