@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Callback, Queue, Retry
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -19,6 +19,7 @@ __all__ = ["PROCESS_BATCH", "EnqueueSummary", "batch_job_id", "enqueue_items", "
 
 # Referenced by name so producers never import the enrichment stack.
 PROCESS_BATCH = "pipeline.workers.jobs.process_batch"
+ON_BATCH_FAILED = Callback("pipeline.workers.jobs.dead_letter_failed_batch")
 # A job in one of these states will still run: enqueuing its batch again would double the work.
 _PENDING = {b"queued", b"started", b"deferred", b"scheduled"}
 _RETRY_INTERVALS = [2, 10, 30, 60, 120]
@@ -88,6 +89,7 @@ def enqueue_items(redis: Redis, settings: Settings, items: Iterable[RawItem]) ->
                     retry=retry,
                     result_ttl=3600,
                     failure_ttl=7 * 86_400,
+                    on_failure=ON_BATCH_FAILED,
                     description=f"process_batch({len(batch)} items from {batch[0].source})",
                 )
             )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from types import TracebackType
 from typing import Any
 
 import structlog
 from rq import get_current_job
+from rq.job import Job
 
+from pipeline.models import DeadLetter
 from pipeline.workers.batch import process_items
 from pipeline.workers.runtime import get_runtime
 
-__all__ = ["process_batch"]
+__all__ = ["dead_letter_failed_batch", "process_batch"]
 
 log = structlog.get_logger()
 
@@ -42,3 +46,30 @@ def process_batch(items: list[dict[str, Any]]) -> dict[str, int]:
     counts = result.counts()
     bound.info("batch_written", items=len(items), **counts)
     return counts
+
+
+def dead_letter_failed_batch(
+    job: Job,
+    connection: Any,
+    exc_type: type[BaseException] | None,
+    exc_value: BaseException | None,
+    traceback: TracebackType | None,
+) -> None:
+    """RQ failure callback: once a batch has used up its retries, every item in it
+    becomes a dead letter, so a job that keeps crashing loses nothing silently."""
+    if job.should_retry:
+        return
+    items = job.args[0] if job.args else []
+    reason = f"batch job {job.id} failed after its retries: {exc_value!r}"
+    letters = [
+        DeadLetter(
+            stage="worker",
+            reason=reason,
+            error=exc_type.__name__ if exc_type else "Unknown",
+            source=str(item.get("source", "unknown")) if isinstance(item, dict) else "unknown",
+            input=json.dumps(item, ensure_ascii=False, default=str),
+        )
+        for item in items
+    ]
+    get_runtime().writer.write([], letters)
+    log.error("batch_dead_lettered", job_id=job.id, items=len(letters), reason=reason)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,11 @@ import redis
 from rq.registry import StartedJobRegistry
 
 from pipeline.cli import main
+from pipeline.deadletters import retry_dead_letters
+from pipeline.ingest import replay_paths
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
+from pipeline.workers.start import run_worker
 
 pytestmark = pytest.mark.integration
 
@@ -227,3 +231,32 @@ def test_demo_starts_a_local_redis_when_none_answers(tmp_path: Path) -> None:
     assert "started a local one" in done.stderr
     assert '"dateline": "JERUSALEM"' in done.stdout
     assert "news:articles: 1 entries" in done.stdout
+
+
+def test_a_batch_that_keeps_crashing_ends_as_dead_letters(
+    make_settings: Callable[..., Settings],
+    redis_client: redis.Redis,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When a job fails beyond its retries, each of its items becomes a dead letter
+    that `pipeline dead retry` can re-enqueue: nothing is lost silently."""
+    settings = make_settings(enrich=False, job_retries=0)
+    (tmp_path / "a.txt").write_text("Title A\n\nBody A.")
+    (tmp_path / "b.txt").write_text("Title B\n\nBody B.")
+    replay_paths(redis_client, settings, [tmp_path])
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("pipeline.workers.jobs.process_items", crash)
+    run_worker(settings, redis_client, burst=True)
+    dead = [f for _, f in redis_client.xrange(settings.dead_stream)]
+    assert sorted(f[b"stage"] for f in dead) == [b"worker", b"worker"]
+    assert all(b"simulated bug" in f[b"reason"] for f in dead)
+
+    monkeypatch.undo()
+    result = retry_dead_letters(redis_client, settings, stage="worker")
+    assert result.retried == 2
+    run_worker(settings, redis_client, burst=True)
+    assert sorted(a["title"] for a in _articles(redis_client, settings)) == ["Title A", "Title B"]
