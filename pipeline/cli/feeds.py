@@ -1,1 +1,154 @@
 """``pipeline fetch``, ``pipeline schedule``, ``pipeline feeds``: feed commands."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from pipeline.cli.app import cli, connect, get_settings
+from pipeline.errors import ConfigurationError
+from pipeline.fetch.feedlist import FeedList, load_feeds
+from pipeline.fetch.fetcher import fetch_all, open_context
+from pipeline.fetch.health import is_silent, list_health
+from pipeline.fetch.report import format_health_table, health_records, summarize_outcomes
+from pipeline.fetch.schedule import Scheduler, SchedulerLocked, stop_on_signals
+
+_FEEDS_HELP = (
+    "FEEDS file: OPML, or one URL per line with optional interval=15m name=... [PIPELINE_FEEDS]."
+)
+
+
+_feeds_option = click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="PIPELINE_FEEDS",
+    required=True,
+    help=_FEEDS_HELP,
+)
+
+
+def _load(path: Path) -> FeedList:
+    try:
+        feed_list = load_feeds(path)
+    except ConfigurationError as exc:
+        raise click.UsageError(str(exc)) from exc
+    for problem in feed_list.problems:
+        click.echo(f"{path}: skipped {problem}", err=True)
+    if not feed_list.feeds:
+        raise click.UsageError(f"{path} lists no usable feed")
+    return feed_list
+
+
+@cli.command()
+@_feeds_option
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    help="Fetches at once, over all hosts.",
+)
+@click.option(
+    "--per-host",
+    type=click.IntRange(1, 64),
+    envvar="PIPELINE_FETCH_PER_HOST",
+    help="Fetches at once per host [PIPELINE_FETCH_PER_HOST, default 2].",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per feed.")
+@click.pass_context
+def fetch(
+    ctx: click.Context, feeds_path: Path, workers: int, per_host: int | None, as_json: bool
+) -> None:
+    """Fetch every feed in FEEDS once and enqueue the new items; say per feed what happened.
+    Feeds that fail are reported and recorded in their health: the exit status stays 0."""
+    settings = get_settings(ctx, fetch_per_host=per_host)
+    feed_list = _load(feeds_path)
+    redis = connect(settings)
+    with open_context(settings, redis) as fetch_ctx:
+        outcomes = fetch_all(fetch_ctx, feed_list.feeds, workers=workers)
+    for outcome in outcomes:
+        if as_json:
+            click.echo(json.dumps({**outcome.__dict__, "enqueued": outcome.enqueued}))
+        else:
+            click.echo(outcome.describe())
+    if not as_json:
+        click.echo(summarize_outcomes(outcomes))
+
+
+@cli.command()
+@_feeds_option
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    help="Fetches at once, over all hosts.",
+)
+@click.option(
+    "--per-host",
+    type=click.IntRange(1, 64),
+    envvar="PIPELINE_FETCH_PER_HOST",
+    help="Fetches at once per host [PIPELINE_FETCH_PER_HOST, default 2].",
+)
+@click.option(
+    "--exit-if-locked",
+    is_flag=True,
+    help="Exit (status 4) instead of waiting when another scheduler runs.",
+)
+@click.option(
+    "--lock-ttl",
+    type=click.FloatRange(3, 3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds the scheduler lock outlives a scheduler that died.",
+)
+@click.pass_context
+def schedule(
+    ctx: click.Context,
+    feeds_path: Path,
+    workers: int,
+    per_host: int | None,
+    exit_if_locked: bool,
+    lock_ttl: float,
+) -> None:
+    """Keep polling the feeds in FEEDS, each on its own adaptive interval with back-off;
+    FEEDS is re-read when it changes; SIGTERM/SIGINT finish the fetches in flight and stop."""
+    settings = get_settings(ctx, fetch_per_host=per_host)
+    _load(feeds_path)
+    redis = connect(settings)
+    stop = threading.Event()
+    with open_context(settings, redis) as fetch_ctx:
+        scheduler = Scheduler(fetch_ctx, feeds_path, workers=workers, lock_ttl=lock_ttl)
+        stop_on_signals(stop, also=scheduler.wake)
+        scheduler.load()
+        try:
+            summary = scheduler.run(stop, exit_if_locked=exit_if_locked)
+        except SchedulerLocked as exc:
+            click.echo(f"not started: {exc}", err=True)
+            ctx.exit(4)
+    if summary.lock_lost:
+        raise click.ClickException("the scheduler lock was lost (another scheduler took over?)")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON array with every health field.")
+@click.option("--silent", "only_silent", is_flag=True, help="Only feeds that have gone silent.")
+@click.pass_context
+def feeds(ctx: click.Context, as_json: bool, only_silent: bool) -> None:
+    """Each known feed's health: last success, last error and why, failure weight, next
+    poll, items/day; flags feeds gone silent compared with their usual rate."""
+    settings = get_settings(ctx)
+    redis = connect(settings)
+    now = time.time()
+    healths = list_health(redis, settings)
+    if only_silent:
+        healths = [h for h in healths if is_silent(h, now)]
+    if as_json:
+        click.echo(json.dumps(health_records(healths, now), indent=2))
+    else:
+        click.echo(format_health_table(healths, now))

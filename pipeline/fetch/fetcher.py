@@ -1,0 +1,279 @@
+"""Fetch one feed end to end, or a list of them with a per-host concurrency limit.
+
+One poll: conditional GET -> unchanged body check -> parse -> seen-item filter -> enqueue
+-> health update with the next poll time. A feed's failure is recorded in its health and
+logged (never a dead letter), and never stops the other feeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Protocol
+
+import httpx
+import structlog
+from redis import Redis
+from redis.exceptions import RedisError
+
+from pipeline.errors import FetchError, PermanentFetchError
+from pipeline.fetch import feedparse
+from pipeline.fetch import http as fetch_http
+from pipeline.fetch.feedlist import FeedSpec
+from pipeline.fetch.health import (
+    HARD_WEIGHT,
+    FeedHealth,
+    Outcome,
+    after_failure,
+    after_success,
+    failure_weight,
+    load_health,
+    save_health,
+)
+from pipeline.fetch.items import filter_seen, mark_seen
+from pipeline.fetch.policy import PollHints, base_interval, next_delay, parse_max_age
+from pipeline.fetch.pool import HostPool
+from pipeline.models import RawItem
+from pipeline.settings import Settings
+
+__all__ = [
+    "EnqueueFn",
+    "FeedOutcome",
+    "FetchContext",
+    "default_enqueue",
+    "fetch_all",
+    "fetch_one",
+    "open_context",
+]
+
+log = structlog.get_logger()
+
+
+class EnqueueFn(Protocol):
+    """Puts items on the queue; returns how many jobs it created."""
+
+    def __call__(self, redis: Redis, settings: Settings, items: Sequence[RawItem]) -> int: ...
+
+
+def default_enqueue(redis: Redis, settings: Settings, items: Sequence[RawItem]) -> int:
+    """Enqueue through ``pipeline.queueing`` (batched RQ jobs, JSON payloads)."""
+    from pipeline.queueing import enqueue_items  # the RQ stack only when items go out
+
+    return enqueue_items(redis, settings, items).jobs
+
+
+@dataclass
+class FetchContext:
+    """What polling needs, built once per command: clients, settings and seams."""
+
+    settings: Settings
+    redis: Redis
+    client: httpx.Client
+    limits: fetch_http.FetchLimits
+    enqueue: EnqueueFn = default_enqueue
+    clock: Callable[[], float] = time.time
+    rng: random.Random = field(default_factory=random.Random)
+
+
+@contextmanager
+def open_context(
+    settings: Settings, redis: Redis, *, enqueue: EnqueueFn = default_enqueue
+) -> Iterator[FetchContext]:
+    """A FetchContext with a guarded HTTP client built from ``settings``; closes the client."""
+    limits = fetch_http.FetchLimits.from_settings(settings)
+    with fetch_http.build_client(limits) as client:
+        yield FetchContext(
+            settings=settings, redis=redis, client=client, limits=limits, enqueue=enqueue
+        )
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    """What one poll of one feed did."""
+
+    url: str
+    outcome: Outcome
+    new_items: int = 0  # never seen before
+    changed_items: int = 0  # seen before with other content: a revision
+    skipped_items: int = 0  # seen before, unchanged
+    jobs: int = 0
+    error: str | None = None
+    error_status: int | None = None
+    warning: str | None = None
+    next_poll: float | None = None
+    elapsed: float = 0.0
+
+    @property
+    def enqueued(self) -> int:
+        """Items that went on the queue."""
+        return self.new_items + self.changed_items
+
+    def describe(self) -> str:
+        """One human line: what happened to this feed."""
+        if self.outcome == "error":
+            status = f" (HTTP {self.error_status})" if self.error_status else ""
+            return f"error         {self.url}: {self.error}{status}"
+        if self.outcome == "not_modified":
+            return f"not modified  {self.url}"
+        if self.outcome == "unchanged":
+            return f"unchanged     {self.url}"
+        detail = f"{self.new_items} new, {self.changed_items} changed, {self.skipped_items} seen"
+        warning = f" [warning: {self.warning}]" if self.warning else ""
+        return f"new items     {self.url}: {detail}{warning}"
+
+
+def _poll(
+    ctx: FetchContext, feed: FeedSpec, health: FeedHealth, now: float
+) -> tuple[FeedOutcome, FeedHealth, PollHints]:
+    response = fetch_http.fetch_feed(
+        ctx.client,
+        feed.url,
+        limits=ctx.limits,
+        etag=health.etag,
+        last_modified=health.last_modified,
+    )
+    hints = PollHints(
+        max_age=parse_max_age(response.headers.get("cache-control")), ttl=health.hint_floor
+    )
+    validators: dict[str, Any] = {"etag": response.etag, "last_modified": response.last_modified}
+    if response.status == 304 or response.body is None:
+        outcome = FeedOutcome(feed.url, "not_modified")
+        return outcome, after_success(health, now=now, outcome="not_modified", **validators), hints
+    body_hash = hashlib.blake2b(response.body, digest_size=20).hexdigest()
+    if body_hash == health.content_hash:
+        outcome = FeedOutcome(feed.url, "unchanged")
+        return outcome, after_success(health, now=now, outcome="unchanged", **validators), hints
+    parsed = feedparse.parse_feed(
+        response.body,
+        feed_url=feed.url,
+        content_type=response.headers.get("content-type"),
+        fetched=datetime.fromtimestamp(now, UTC),
+    )
+    items = parsed.items
+    if feed.name and not parsed.title:
+        items = [
+            i if i.source_name else i.model_copy(update={"source_name": feed.name}) for i in items
+        ]
+    seen = filter_seen(ctx.redis, ctx.settings, feed.url, items)
+    jobs = ctx.enqueue(ctx.redis, ctx.settings, seen.to_enqueue) if seen.to_enqueue else 0
+    mark_seen(ctx.redis, ctx.settings, seen)  # only after the queue has them
+    floor = max(parsed.ttl_seconds or 0, parsed.update_period_seconds or 0) or None
+    hints = replace(hints, ttl=floor)
+    health = after_success(
+        health,
+        now=now,
+        outcome="new",
+        new_items=len(seen.new),
+        content_hash=body_hash,
+        title=parsed.title,
+        hint_floor=floor,
+        **validators,
+    )
+    outcome = FeedOutcome(
+        feed.url,
+        "new",
+        new_items=len(seen.new),
+        changed_items=len(seen.changed),
+        skipped_items=seen.skipped,
+        jobs=jobs,
+        warning=parsed.warning,
+    )
+    return outcome, health, hints
+
+
+def _failed(
+    health: FeedHealth, now: float, exc: Exception
+) -> tuple[FeedOutcome, FeedHealth, PollHints]:
+    if isinstance(exc, FetchError):
+        reason, status, weight = exc.reason, exc.status, failure_weight(exc)
+        permanent, retry_after = isinstance(exc, PermanentFetchError), exc.retry_after
+    else:  # a bug must cost this feed, never the others
+        reason, status, weight = f"unexpected {type(exc).__name__}: {exc}", None, HARD_WEIGHT
+        permanent, retry_after = True, None
+    health = after_failure(
+        health, now=now, reason=reason, permanent=permanent, status=status, weight=weight
+    )
+    outcome = FeedOutcome(health.url, "error", error=reason, error_status=status)
+    return outcome, health, PollHints(ttl=health.hint_floor, retry_after=retry_after)
+
+
+def fetch_one(ctx: FetchContext, feed: FeedSpec) -> FeedOutcome:
+    """Poll one feed once, enqueue its new items, record its health and next poll."""
+    bound = log.bind(feed=feed.url)
+    started = time.monotonic()
+    now = ctx.clock()
+    health = load_health(ctx.redis, ctx.settings, feed.url)
+    if feed.name and health.name != feed.name:
+        health = replace(health, name=feed.name)
+    try:
+        outcome, health, hints = _poll(ctx, feed, health, now)
+    except RedisError:
+        raise  # nothing can be recorded; the caller reports it
+    except Exception as exc:
+        if not isinstance(exc, FetchError):
+            bound.exception("feed_crashed")
+        outcome, health, hints = _failed(health, now, exc)
+    if outcome.outcome == "error":
+        base = health.interval or base_interval(
+            rate_per_second=health.rate_per_second, pinned=feed.interval, hints=hints
+        )
+    else:
+        base = base_interval(
+            rate_per_second=health.rate_per_second, pinned=feed.interval, hints=hints
+        )
+    delay = next_delay(
+        base,
+        consecutive_failures=health.consecutive_failures,
+        retry_after=hints.retry_after,
+        jitter=ctx.rng.uniform(-1.0, 1.0),
+    )
+    health = replace(health, interval=base, next_poll=now + delay)
+    save_health(ctx.redis, ctx.settings, health)
+    outcome = replace(outcome, next_poll=health.next_poll, elapsed=time.monotonic() - started)
+    if outcome.outcome == "error":
+        bound.warning(
+            "feed_failed",
+            reason=outcome.error,
+            status=outcome.error_status,
+            failures=health.consecutive_failures,
+            retry_in=round(delay),
+        )
+    else:
+        bound.info(
+            "feed_fetched",
+            outcome=outcome.outcome,
+            new=outcome.new_items,
+            changed=outcome.changed_items,
+            warning=outcome.warning,
+            next_in=round(delay),
+        )
+    return outcome
+
+
+def _crashed(url: str, exc: BaseException) -> FeedOutcome:
+    log.error("feed_not_recorded", feed=url, error=f"{type(exc).__name__}: {exc}")
+    return FeedOutcome(url, "error", error=f"not recorded: {type(exc).__name__}: {exc}")
+
+
+def fetch_all(
+    ctx: FetchContext, feeds: Sequence[FeedSpec], *, workers: int = 16
+) -> list[FeedOutcome]:
+    """Poll every feed once, at most ``settings.fetch_per_host`` at a time per host."""
+    pool: HostPool[FeedOutcome] = HostPool(workers=workers, per_host=ctx.settings.fetch_per_host)
+    try:
+        for feed in feeds:
+            pool.submit(feed.url, feed.host, partial(fetch_one, ctx, feed))
+        pool.wait_idle()
+        by_url: dict[str, FeedOutcome] = {}
+        for url, future in pool.take_results():
+            exc = future.exception()
+            by_url[url] = _crashed(url, exc) if exc is not None else future.result()
+    finally:
+        pool.close()
+    return [by_url[feed.url] for feed in feeds]

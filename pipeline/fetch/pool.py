@@ -1,0 +1,117 @@
+"""A thread pool that never runs more than ``per_host`` tasks for one host at once.
+
+Tasks wait in a per-host queue instead of in a worker thread, so one publisher with
+hundreds of feeds cannot occupy the pool while other hosts' feeds are due.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
+from typing import Generic, TypeVar
+
+__all__ = ["HostPool"]
+
+T = TypeVar("T")
+
+
+class HostPool(Generic[T]):
+    """Runs keyed tasks on threads, at most ``per_host`` per host and ``workers`` in all."""
+
+    def __init__(
+        self, *, workers: int, per_host: int, on_done: Callable[[], None] | None = None
+    ) -> None:
+        self._workers = max(1, workers)
+        self._per_host = max(1, per_host)
+        self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="fetch")
+        self._cond = threading.Condition(threading.RLock())
+        self._queued: OrderedDict[str, deque[tuple[str, Callable[[], T]]]] = OrderedDict()
+        self._running: dict[str, int] = {}
+        self._total_running = 0
+        self._keys: set[str] = set()
+        self._results: list[tuple[str, Future[T]]] = []
+        self._on_done = on_done
+
+    def submit(self, key: str, host: str, task: Callable[[], T]) -> bool:
+        """Queue ``task`` unless a task with ``key`` is already queued or running."""
+        with self._cond:
+            if key in self._keys:
+                return False
+            self._keys.add(key)
+            self._queued.setdefault(host, deque()).append((key, task))
+            self._pump()
+            return True
+
+    def _pump(self) -> None:
+        # Round-robin over hosts so a host with a long queue does not go first every time.
+        for host in list(self._queued):
+            queue = self._queued.get(host)
+            if queue is None:  # emptied by a task that finished inside this loop
+                continue
+            while queue and self._total_running < self._workers:
+                if self._running.get(host, 0) >= self._per_host:
+                    break
+                key, task = queue.popleft()
+                self._running[host] = self._running.get(host, 0) + 1
+                self._total_running += 1
+                future = self._executor.submit(task)
+                future.add_done_callback(partial(self._finished, key, host))
+            if not queue:
+                self._queued.pop(host, None)
+            elif host in self._queued:
+                self._queued.move_to_end(host)
+
+    def _finished(self, key: str, host: str, future: Future[T]) -> None:
+        with self._cond:
+            self._running[host] -= 1
+            if not self._running[host]:
+                del self._running[host]
+            self._total_running -= 1
+            self._keys.discard(key)
+            self._results.append((key, future))
+            self._pump()
+            self._cond.notify_all()
+        if self._on_done is not None:
+            self._on_done()
+
+    def busy(self, key: str) -> bool:
+        """True while a task with ``key`` is queued or running."""
+        with self._cond:
+            return key in self._keys
+
+    @property
+    def pending(self) -> int:
+        """Tasks queued or running."""
+        with self._cond:
+            return len(self._keys)
+
+    def take_results(self) -> list[tuple[str, Future[T]]]:
+        """The finished tasks since the last call, as (key, future)."""
+        with self._cond:
+            results, self._results = self._results, []
+            return results
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until nothing is queued or running; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._keys, timeout)
+
+    def cancel_queued(self) -> int:
+        """Drop the tasks that have not started; returns how many."""
+        with self._cond:
+            dropped = 0
+            for queue in self._queued.values():
+                for key, _task in queue:
+                    self._keys.discard(key)
+                    dropped += 1
+            self._queued.clear()
+            self._cond.notify_all()
+            return dropped
+
+    def close(self) -> None:
+        """Drop queued tasks, wait for running ones, release the threads."""
+        self.cancel_queued()
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,108 @@
+"""Human and JSON views of feed health and of a fetch run, for the CLI to print."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pipeline.fetch.fetcher import FeedOutcome
+from pipeline.fetch.health import FeedHealth, is_silent
+
+__all__ = ["feed_state", "format_health_table", "health_records", "summarize_outcomes"]
+
+
+def _iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ago(ts: float | None, now: float) -> str:
+    if ts is None:
+        return "never"
+    seconds = now - ts
+    future = seconds < 0
+    seconds = abs(seconds)
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            text = f"{seconds / size:.0f}{unit}"
+            break
+    else:
+        text = f"{seconds:.0f}s"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def feed_state(health: FeedHealth, now: float) -> str:
+    """One word: new, ok, failing or silent."""
+    if health.fetches == 0:
+        return "new"
+    if health.consecutive_failures:
+        return "failing"
+    if is_silent(health, now):
+        return "silent"
+    return "ok"
+
+
+def health_records(healths: Sequence[FeedHealth], now: float) -> list[dict[str, Any]]:
+    """JSON-able records for ``pipeline feeds --json``: every field, ISO times, state."""
+    records = []
+    for health in healths:
+        record = health.to_json()
+        for key in (
+            "first_seen",
+            "last_fetch",
+            "last_success",
+            "last_error_at",
+            "next_poll",
+            "last_new_item",
+        ):
+            record[key] = _iso(record[key])
+        record["state"] = feed_state(health, now)
+        record["silent"] = is_silent(health, now)
+        records.append(record)
+    return records
+
+
+def format_health_table(healths: Sequence[FeedHealth], now: float) -> str:
+    """The text table of ``pipeline feeds``: one block per feed."""
+    if not healths:
+        return "no feeds known yet (run `pipeline fetch` or `pipeline schedule`)"
+    lines = []
+    for health in healths:
+        state = feed_state(health, now)
+        name = health.name or health.title or ""
+        lines.append(f"{state.upper():8} {health.url}" + (f"  ({name})" if name else ""))
+        lines.append(
+            f"         last success {_ago(health.last_success, now)}"
+            f" | next poll {_ago(health.next_poll, now)}"
+            f" | {health.items_per_day:.1f} items/day"
+            f" | failure weight {health.failure_weight:.1f}"
+            f" ({health.consecutive_failures} in a row)"
+        )
+        if health.last_error:
+            status = f" HTTP {health.last_error_status}" if health.last_error_status else ""
+            lines.append(
+                f"         last error {_ago(health.last_error_at, now)}"
+                f" ({health.last_error_kind}{status}): {health.last_error}"
+            )
+        if state == "silent":
+            lines.append(
+                f"         silent: no new item for {_ago(health.last_new_item, now)[:-4]},"
+                f" usually {health.usual_rate or 0:.1f}/day"
+            )
+    counts = Counter(feed_state(h, now) for h in healths)
+    lines.append(", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def summarize_outcomes(outcomes: Sequence[FeedOutcome]) -> str:
+    """The closing line of ``pipeline fetch``: counts by outcome and items enqueued."""
+    counts = Counter(o.outcome for o in outcomes)
+    items = sum(o.enqueued for o in outcomes)
+    return (
+        f"{len(outcomes)} feeds: {counts['new']} with items, {counts['not_modified']} not"
+        f" modified, {counts['unchanged']} unchanged, {counts['error']} errors;"
+        f" {items} items enqueued"
+    )
