@@ -20,50 +20,67 @@ class _Candidate:
     end: int
     order: int
     found: Found
+    rule: str
 
 
-# Modifiers written before an expression, kept in its extent as TimeML does.
-_POINT_MODS: list[tuple[str, str | None]] = [
-    (r"early|earlier|the\s+early|the\s+beginning\s+of|the\s+start\s+of|beginning\s+of", "START"),
-    (r"late|the\s+late|the\s+end\s+of|end\s+of|the\s+close\s+of", "END"),
-    (r"mid-?|the\s+middle\s+of|the\s+mid-|middle\s+of", "MID"),
-    (r"later", None),
-    (r"about|around|approximately|roughly|some", "APPROX"),
+# Modifiers written before an expression: (words, mod, applies to). TimeML keeps them in
+# the extent.
+_POINT, _SPAN, _COARSE = "point", "span", "coarse"
+_MODIFIERS: list[tuple[str, str | None, str]] = [
+    (
+        r"the\s+very\s+beginning\s+of|the\s+beginning\s+of|the\s+start\s+of|beginning\s+of",
+        "START",
+        _POINT,
+    ),
+    (r"the\s+end\s+of|end\s+of|the\s+close\s+of|the\s+middle\s+of|middle\s+of", "END", _POINT),
+    (r"early|the\s+early", "START", _POINT),
+    (r"late|the\s+late", "END", _POINT),
+    (r"mid-?|the\s+mid-", "MID", _POINT),
+    (r"earlier", "START", _COARSE),
+    (r"later", "END", _COARSE),
+    (r"at\s+least|no\s+less\s+than", "EQUAL_OR_MORE", _SPAN),
+    (r"up\s+to|no\s+more\s+than|at\s+most|within", "EQUAL_OR_LESS", _SPAN),
+    (r"more\s+than|longer\s+than", "MORE_THAN", _SPAN),
+    (r"less\s+than|fewer\s+than|shorter\s+than|under", "LESS_THAN", _SPAN),
+    (r"nearly|almost", "LESS_THAN", _SPAN),
+    (r"about|around|approximately|roughly|some", "APPROX", _SPAN),
 ]
-_SPAN_MODS: list[tuple[str, str | None]] = [
-    (r"more\s+than|over|longer\s+than", "MORE_THAN"),
-    (r"less\s+than|under|fewer\s+than|shorter\s+than", "LESS_THAN"),
-    (r"nearly|almost", "LESS_THAN"),
-    (r"at\s+least|no\s+less\s+than", "EQUAL_OR_MORE"),
-    (r"up\s+to|no\s+more\s+than|at\s+most", "EQUAL_OR_LESS"),
-    (r"about|around|approximately|roughly|some|an\s+estimated", "APPROX"),
+_PREFIXES = [
+    (re.compile(rf"(?i:(?<![\w-])(?:{words}))\s*$"), mod, kind) for words, mod, kind in _MODIFIERS
 ]
+_OVER = re.compile(r"(?i:(?<![\w-])over)\s*$")
+_MOD_WINDOW = 28
+_DAY_VALUE = re.compile(r"\d{4}-\d\d-\d\d|XXXX-XX-XX")
 
 
-def _prefix_regex(mods: list[tuple[str, str | None]]) -> list[tuple[re.Pattern[str], str | None]]:
-    return [(re.compile(rf"(?i:(?<![\w-])(?:{words}))\s*$"), mod) for words, mod in mods]
-
-
-_POINT_PREFIXES = _prefix_regex(_POINT_MODS)
-_SPAN_PREFIXES = _prefix_regex(_SPAN_MODS)
-_MOD_WINDOW = 24
+def _kind(cand: _Candidate) -> str:
+    if cand.found.type == "DURATION" or cand.rule == "ago":
+        return _SPAN
+    if _DAY_VALUE.match(cand.found.value):
+        return _POINT  # "early Tuesday" but not "earlier Tuesday"
+    return _COARSE
 
 
 def _with_modifier(text: str, cand: _Candidate, floor: int) -> _Candidate:
-    prefixes = _SPAN_PREFIXES if cand.found.type == "DURATION" else _POINT_PREFIXES
+    if cand.found.value.endswith("_REF") or cand.found.type == "SET":
+        return cand
+    kind = _kind(cand)
     head_start = max(floor, cand.start - _MOD_WINDOW)
     head = text[head_start : cand.start]
-    for regex, mod in prefixes:
-        match = regex.search(head)
-        if match is None:
+    for regex, mod, applies in _PREFIXES:
+        if applies != kind and not (applies == _POINT and kind == _COARSE):
             continue
-        if cand.found.type in ("DATE", "TIME") and cand.found.value.endswith("_REF"):
+        match = regex.search(head)
+        if match is not None:
+            break
+    else:
+        # "over" is a modifier before "two years" but a preposition before "the past year"
+        match = _OVER.search(head) if kind == _SPAN else None
+        if match is None or text[cand.start : cand.start + 4].lower() in ("the ", "past", "last"):
             return cand
-        if cand.found.mod is not None:
-            mod = cand.found.mod
-        found = Found(cand.found.type, cand.found.value, mod)
-        return _Candidate(head_start + match.start(), cand.end, cand.order, found)
-    return cand
+        mod = "MORE_THAN"
+    found = Found(cand.found.type, cand.found.value, cand.found.mod or mod)
+    return _Candidate(head_start + match.start(), cand.end, cand.order, found, cand.rule)
 
 
 def find_dates(text: str, published: date | None) -> list[DateMention]:
@@ -78,7 +95,7 @@ def find_dates(text: str, published: date | None) -> list[DateMention]:
     for start, neg_end, order, match in matches:
         found = RULES[order].build(match, ctx)
         if found is not None:
-            candidates.append(_Candidate(start, -neg_end, order, found))
+            candidates.append(_Candidate(start, -neg_end, order, found, RULES[order].name))
     chosen: list[_Candidate] = []
     taken: list[tuple[int, int]] = []
     for cand in sorted(candidates, key=lambda c: (c.start - c.end, c.order, c.start)):

@@ -111,7 +111,10 @@ DAY_WORD = "(?i:" + alternation(k for k in ORDINALS if not k[0].isdigit()) + ")"
 YEAR = r"(?:1[5-9]\d\d|20\d\d)"
 SHORT_YEAR = r"(?:'\d\d)"
 _NUM_WORD = alternation(w for w in NUMBER_WORDS if w not in ("a", "an"))
-NUM = rf"(?:\d+(?:\.\d+)?(?: 1/2)?|(?i:{_NUM_WORD})(?:[- ](?i:{_NUM_WORD}))*|(?i:a|an))"
+NUM = (
+    rf"(?:\d{{1,3}}(?:\.\d+)?(?: 1/2)?|(?i:a\s+(?:hundred|thousand|dozen))"
+    rf"|(?i:{_NUM_WORD})(?:[- ](?i:{_NUM_WORD}))*|(?i:a|an))"
+)
 VAGUE = "(?i:" + alternation(VAGUE_COUNTS) + ")"
 UNIT = (
     r"(?i:seconds?|minutes?|hours?|days?|nights?|weeks?|weekends?|fortnights?|months?"
@@ -206,6 +209,35 @@ def month(m: re.Match[str], ctx: Context) -> Found | None:
     return Found("DATE", month_value(ctx.anchor.month_year(number, ctx.tense(m)), number))
 
 
+@rule(
+    "month_relative_year",
+    rf"(?P<m>{MONTH})(?:\s+(?P<d>{DAY}))?,?\s+(?:of\s+)?(?P<rel>(?i:last|this|next))\s+(?i:year)",
+)
+def month_relative_year(m: re.Match[str], ctx: Context) -> Found | None:
+    """ "June last year", "January 5 next year"."""
+    offset = {"last": -1, "this": 0, "next": 1}[m["rel"].lower()]
+    year_ = None if ctx.anchor.year is None else ctx.anchor.year + offset
+    month_ = _month(m["m"])
+    if m["d"]:
+        day = _day(m["d"])
+        return (
+            Found("DATE", day_value(year_, month_, day)) if _valid_day(year_, month_, day) else None
+        )
+    return Found("DATE", month_value(year_, month_))
+
+
+@rule("week_of", rf"(?i:the\s+week\s+of\s+)(?P<m>{MONTH})\s+(?P<d>{DAY})(?:,?\s+(?P<y>{YEAR}))?")
+def week_of(m: re.Match[str], ctx: Context) -> Found | None:
+    """ "the week of March 6" -> that date's ISO week."""
+    month_, day = _month(m["m"]), _day(m["d"])
+    year_ = int(m["y"]) if m["y"] else ctx.anchor.month_year(month_, ctx.tense(m), day)
+    if year_ is None:
+        return Found("DATE", "XXXX-WXX")
+    if not _valid_day(year_, month_, day):
+        return None
+    return Found("DATE", week_value(date(year_, month_, day)))
+
+
 @rule("iso_date", r"(?P<y>\d{4})-(?P<m>\d\d)-(?P<d>\d\d)")
 def iso_date(m: re.Match[str], ctx: Context) -> Found | None:
     """ "2023-10-07"."""
@@ -232,7 +264,7 @@ _NOT_AFTER_YEAR = re.compile(
 _NOT_BEFORE_YEAR = re.compile(
     r"(?i:(?:\$|£|€|#|No\.|number|than|about|some|nearly|almost|over|under|of|at|only|"
     r"just|around|roughly|approximately|all|top|page|flight|route|room|model|Boeing|"
-    r"Airbus|[A-Z]{2,})\s*)$"
+    r"Airbus)\s*|(?-i:[A-Z]{2,})\s*)$"
 )
 
 
@@ -658,7 +690,8 @@ _SPAN_PREFIX = r"(?i:(?:the\s+)?(?:past|last|next|first|latest|coming|previous|f
 
 @rule(
     "duration",
-    rf"(?:{_SPAN_PREFIX}|{THE})?(?P<n>{NUM})(?:\s+(?i:more|additional|straight|consecutive|full))?"
+    rf"(?:{_SPAN_PREFIX}|{THE}(?!{NUM}-))?(?P<n>{NUM})"
+    r"(?:\s+(?i:more|additional|straight|consecutive|full))?"
     rf"(?:-|\s+)(?P<u>{UNIT})(?P<half>\s+(?i:and\s+a\s+half))?(?!-old|\s+old)",
 )
 def duration(m: re.Match[str], ctx: Context) -> Found | None:

@@ -9,6 +9,9 @@ from pipeline.enrich.dates.tense import Tense
 
 __all__ = ["Anchor", "add_months"]
 
+# A sentence may name a month up to this far on the "wrong" side of its tense (a past
+# sentence announcing next month's date): measured best between 60 and 120 on TimeBank.
+MONTH_GRACE = 90
 _SEASON_MONTH = {"SP": 4, "SU": 7, "FA": 10, "WI": 1}  # the middle month
 
 
@@ -51,17 +54,22 @@ class Anchor:
         return monday + timedelta(weeks=weeks, days=weekday - 1)
 
     def month_year(self, month: int, tense: Tense | None, day: int = 0) -> int | None:
-        """The year of a month (and day) named without one: the publication year, except that
-        a past sentence looks back and a future sentence looks ahead across the new year."""
+        """The year of a month (and day) named without one: the occurrence nearest the
+        publication date, looking back in a past sentence and ahead in a future one."""
         if self.dct is None:
             return None
-        here = (self.dct.month, self.dct.day if day else 0)
-        there = (month, day)
-        if tense == "PAST" and there > here:
-            return self.dct.year - 1
-        if tense == "FUTURE" and there < here:
-            return self.dct.year + 1
-        return self.dct.year
+        dct = self.dct
+        candidates = []
+        for year in (dct.year - 1, dct.year, dct.year + 1):
+            when = date(year, month, min(day, 28) or 15)
+            if day == 0 and (year, month) == (dct.year, dct.month):
+                when = dct
+            if tense == "PAST" and when > dct + timedelta(days=MONTH_GRACE):
+                continue
+            if tense == "FUTURE" and when < dct - timedelta(days=MONTH_GRACE):
+                continue
+            candidates.append((abs((when - dct).days), year))
+        return min(candidates)[1] if candidates else dct.year
 
     def quarter(self) -> int | None:
         """The quarter (1-4) of the publication date."""

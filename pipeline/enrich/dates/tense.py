@@ -18,6 +18,7 @@ Tense = Literal["PAST", "PRESENT", "FUTURE"]
 
 _FUTURE = {
     "will",
+    "would",
     "'ll",
     "shall",
     "wo",  # "won't" splits as "wo" + "n't"
@@ -132,9 +133,13 @@ def _cue(word: str) -> Tense | None:
     return None
 
 
-def _going_to(words: list[re.Match[str]], i: int) -> bool:
+_BEFORE_TO = {"going", "set", "is", "are", "due", "scheduled", "expected", "planned", "plans"}
+
+
+def _future_to(words: list[re.Match[str]], i: int) -> bool:
+    """ "going to", "set to", "is to": a future however the first word reads alone."""
     nxt = words[i + 1].group().lower() if i + 1 < len(words) else ""
-    return words[i].group().lower() == "going" and nxt == "to"
+    return nxt == "to" and words[i].group().lower() in _BEFORE_TO
 
 
 def tense_at(sentences: Sentences, start: int, end: int) -> Tense | None:
@@ -144,14 +149,14 @@ def tense_at(sentences: Sentences, start: int, end: int) -> Tense | None:
     before: Tense | None = None
     words = list(_WORD.finditer(text, s_start, start))
     for i, word in enumerate(words):
-        cue = "FUTURE" if _going_to(words, i) else _cue(word.group())
+        cue = "FUTURE" if _future_to(words, i) else _cue(word.group())
         if cue is not None:
             before = cue
     if before is not None:
         return before
     after = list(_WORD.finditer(text, end, s_end))
     for i, word in enumerate(after):
-        cue = "FUTURE" if _going_to(after, i) else _cue(word.group())
+        cue = "FUTURE" if _future_to(after, i) else _cue(word.group())
         if cue is not None:
             return cue
     return None
