@@ -1,14 +1,26 @@
-"""Named entities from a spaCy Doc: canonical names, aliases and mention offsets."""
+"""Named entities from a spaCy Doc: canonical names, aliases and mention offsets.
+
+The model's spans are cleaned to the name alone (mentions), made to agree across the
+article (document), then grouped into one entity per distinct name (names).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pipeline.enrich.entities.document import harmonise
+from pipeline.enrich.entities.mentions import Mention, mentions_from_doc
+from pipeline.enrich.entities.names import group_mentions
 from pipeline.models import Entity
 
-__all__ = ["extract_entities"]
+__all__ = ["Mention", "extract_entities", "extract_mentions"]
+
+
+def extract_mentions(doc: Any) -> list[Mention]:
+    """Every name mention of a parsed document, cleaned and harmonised, in text order."""
+    return harmonise(doc, mentions_from_doc(doc))
 
 
 def extract_entities(doc: Any) -> list[Entity]:
     """The distinct PERSON/ORG/LOCATION/MISC entities of a parsed document."""
-    return []
+    return group_mentions(extract_mentions(doc))

@@ -1,0 +1,117 @@
+"""What the words around a name say about its kind, where the small model guesses.
+
+- An organisation's designator ends or heads a capitalised name ("Hostages and Missing
+  Families Forum", "Ministry of Defence", "Singapore Airlines"): the run is an ORG,
+  even where the model saw nothing or only part of it.
+- An organisation noun next to a name describes it ("airline Ryanair", "German
+  magazine Der Spiegel", "the Shin Bet security agency"): that mention is an ORG.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.enrich.entities.mentions import Mention
+from pipeline.models import EntityLabel
+
+__all__ = ["ORG_DESIGNATORS", "ORG_NOUNS", "cue_label", "designated_orgs"]
+
+_DESIGNATOR_WORDS = """
+    forum council committee agency association party ministry institute university college
+    bank company corporation corp corp. inc inc. ltd ltd. llc plc co. group union
+    organisation organization federation league club army navy force forces front movement
+    commission authority office department court fund foundation society board bureau
+    service services network airlines airways assembly parliament senate congress trust
+    alliance coalition brigade brigades police guard guards institution academy exchange
+    reserve center centre hospital church mission tribunal cabinet government
+"""
+ORG_DESIGNATORS = frozenset(_DESIGNATOR_WORDS.split())
+_ORG_NOUN_WORDS = """
+    agency group company firm party ministry council organisation organization movement
+    union bank network airline carrier newspaper magazine daily broadcaster club team
+    forum army militia committee commission corporation manufacturer maker airframer
+    conglomerate retailer insurer lender regulator watchdog outlet channel publisher
+    university charity foundation institute consortium subsidiary startup operator
+    automaker carmaker chipmaker giant
+"""
+ORG_NOUNS = frozenset(_ORG_NOUN_WORDS.split())
+_CONNECTORS = frozenset({"of", "and", "for", "&"})
+_STARTS_NOT_A_NAME = frozenset({"the", "a", "an"})
+# Longer capitalised runs are title-case headlines, not one name.
+_MAX_RUN = 8
+
+
+def _capitalised(token: Any) -> bool:
+    text: str = token.text
+    # Lines in capitals say nothing about names: leave them to the model.
+    return text[:1].isupper() and not (len(text) > 3 and text.isupper())
+
+
+def _runs(doc: Any) -> list[tuple[int, int]]:
+    """Token ranges of capitalised words joined by of/and/for/&."""
+    runs = []
+    i = 0
+    while i < len(doc):
+        if not _capitalised(doc[i]) or doc[i].lower_ in _STARTS_NOT_A_NAME:
+            i += 1
+            continue
+        end = i + 1
+        while end < len(doc) and (
+            _capitalised(doc[end])
+            or (
+                doc[end].lower_ in _CONNECTORS
+                and end + 1 < len(doc)
+                and _capitalised(doc[end + 1])
+                # "X Airlines and Y Airlines" are two names
+                and not (doc[end].lower_ in ("and", "&") and doc[end - 1].lower_ in ORG_DESIGNATORS)
+            )
+        ):
+            end += 1
+        runs.append((i, end))
+        i = end
+    return runs
+
+
+def designated_orgs(doc: Any) -> list[Mention]:
+    """Organisation names the model missed: capitalised runs ending in a designator
+    ("... Families Forum") or headed by one ("Ministry of ..."), where the model saw no
+    entity at all."""
+    covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    found: list[Mention] = []
+    for start, end in _runs(doc):
+        run = doc[start:end]
+        last = max((k for k, t in enumerate(run) if t.lower_ in ORG_DESIGNATORS), default=-1)
+        if last < 0:
+            continue
+        if last + 1 < len(run) and run[last + 1].lower_ != "of":
+            end = start + last + 1
+            run = doc[start:end]
+        if 2 <= len(run) <= _MAX_RUN and not covered.intersection(range(start, end)):
+            found.append(Mention(start, end, run.start_char, run.end_char, "ORG", run.text))
+    return found
+
+
+def _noun_before(doc: Any, mention: Mention) -> bool:
+    i = mention.start - 1
+    if i >= 0 and doc[i].text == ",":
+        i -= 1
+    return i >= 0 and doc[i].text.islower() and doc[i].lower_ in ORG_NOUNS
+
+
+def _noun_after(doc: Any, mention: Mention) -> bool:
+    for token in doc[mention.end : mention.end + 3]:
+        if not token.text.islower():
+            return False
+        if token.lower_ in ORG_NOUNS:
+            return True
+    return False
+
+
+def cue_label(doc: Any, mention: Mention) -> EntityLabel | None:
+    """ORG when an organisation noun describes the mention: right before it, or after a
+    person-looking name (places are followed by "ministry" and "army" all the time)."""
+    if _noun_before(doc, mention):
+        return "ORG"
+    if mention.label == "PERSON" and _noun_after(doc, mention):
+        return "ORG"
+    return None

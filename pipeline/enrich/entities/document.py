@@ -1,0 +1,159 @@
+"""Make the mentions of one article agree with each other.
+
+The small model decides each occurrence of a name on its own, so the same name gets
+different labels (or none) in different sentences: in a results table, at the start
+of a sentence, in a headline. An article rarely uses one name for two things, so:
+
+- every mention of a name takes the label most of its mentions got, and a surname
+  seen in a person's full name is that person;
+- an occurrence the model missed of a name it found elsewhere in the article (or of a
+  surname of a person it found) becomes a mention too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from typing import Any
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from pipeline.enrich.entities.cues import cue_label, designated_orgs
+from pipeline.enrich.entities.mentions import Mention, mention_key
+from pipeline.models import EntityLabel
+
+__all__ = ["harmonise", "person_surnames"]
+
+# Labels win ties in this order: a name the model calls a person once and a place once
+# is more often the person (surnames that are also towns, clubs named after places).
+# A describing noun ("airline Ryanair") outweighs two guesses of the model.
+CUE_WEIGHT = 2.5
+_TIE_ORDER: dict[str, int] = {"PERSON": 0, "ORG": 1, "LOCATION": 2, "MISC": 3}
+
+
+def person_surnames(mentions: list[Mention]) -> dict[str, str]:
+    """Surname key -> full-name key, for the surnames of multi-word person names that
+    belong to exactly one such name in the article."""
+    owners: defaultdict[str, set[str]] = defaultdict(set)
+    for m in mentions:
+        words = m.text.split()
+        if m.label == "PERSON" and len(words) >= 2 and _namelike(words[-1]):
+            owners[mention_key(words[-1])].add(mention_key(m.text))
+    return {surname: next(iter(full)) for surname, full in owners.items() if len(full) == 1}
+
+
+def _namelike(word: str) -> bool:
+    return word[:1].isupper() and any(c.isalpha() for c in word) and word.lower() not in STOP_WORDS
+
+
+def _weight(mention: Mention) -> float:
+    # The model guesses from capitalisation; in capitals it is guessing blind.
+    return 0.5 if mention.text.isupper() and len(mention.text) > 3 else 1.0
+
+
+def _vote(doc: Any, mentions: list[Mention], surnames: dict[str, str]) -> dict[str, EntityLabel]:
+    votes: defaultdict[str, defaultdict[EntityLabel, float]] = defaultdict(
+        lambda: defaultdict(float)
+    )
+    for m in mentions:
+        key = mention_key(m.text)
+        votes[key][m.label] += _weight(m)
+        cue = cue_label(doc, m)
+        if cue is not None:
+            votes[key][cue] += CUE_WEIGHT
+    labels = {
+        key: min(counts.items(), key=lambda kv: (-kv[1], _TIE_ORDER[kv[0]]))[0]
+        for key, counts in votes.items()
+    }
+    for surname in surnames:
+        labels[surname] = "PERSON"
+    return labels
+
+
+def _sequences(
+    doc: Any, mentions: list[Mention], surnames: dict[str, str]
+) -> list[tuple[str, ...]]:
+    """Token texts of each known name (and surname), longest first."""
+    seqs = {tuple(t.text for t in doc[m.start : m.end]) for m in mentions}
+    seqs.update(
+        (doc[m.end - 1].text,)
+        for m in mentions
+        if m.label == "PERSON" and mention_key(doc[m.end - 1].text) in surnames
+    )
+    usable = [
+        s for s in seqs if len(s) > 1 or (s[0].casefold() not in STOP_WORDS and _namelike(s[0]))
+    ]
+    return sorted(usable, key=len, reverse=True)
+
+
+def _same_word(token: Any, word: str) -> bool:
+    # Capitals lines write names in capitals: compare those without case.
+    return bool(
+        token.text == word or (token.text.isupper() and token.text.casefold() == word.casefold())
+    )
+
+
+def _find_missed(
+    doc: Any, mentions: list[Mention], labels: dict[str, EntityLabel], surnames: dict[str, str]
+) -> list[Mention]:
+    """Occurrences of known names that no entity span covers."""
+    by_first: defaultdict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for words in _sequences(doc, mentions, surnames):
+        by_first[words[0].casefold()].append(words)
+    covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    covered.update(i for m in mentions for i in range(m.start, m.end))
+    found: list[Mention] = []
+    i = 0
+    while i < len(doc):
+        match = None
+        if i not in covered and doc[i].text[:1].isupper():
+            for words in by_first.get(doc[i].text.casefold(), []):
+                end = i + len(words)
+                if (
+                    end <= len(doc)
+                    and not covered.intersection(range(i, end))
+                    and all(_same_word(t, w) for t, w in zip(doc[i:end], words, strict=True))
+                ):
+                    match = doc[i:end]
+                    break
+        if match is None:
+            i += 1
+            continue
+        label = labels.get(mention_key(match.text))
+        if label is not None:
+            found.append(
+                Mention(
+                    start=match.start,
+                    end=match.end,
+                    start_char=match.start_char,
+                    end_char=match.end_char,
+                    label=label,
+                    text=match.text,
+                )
+            )
+        i = match.end
+    return found
+
+
+def _with_designated(mentions: list[Mention], runs: list[Mention]) -> list[Mention]:
+    """Designated organisation names replace the model's mentions inside them."""
+    kept = list(runs)
+    for m in mentions:
+        inside = [r for r in runs if r.start <= m.start and m.end <= r.end]
+        crossing = [r for r in runs if r.start < m.end and m.start < r.end and r not in inside]
+        if crossing:
+            kept = [r for r in kept if r not in crossing]
+        if not inside:
+            kept.append(m)
+    return sorted(kept, key=lambda m: m.start)
+
+
+def harmonise(doc: Any, mentions: list[Mention]) -> list[Mention]:
+    """The article's mentions with one label per name, plus missed occurrences of names
+    (and of surnames of people) found elsewhere in it, in text order."""
+    mentions = _with_designated(mentions, designated_orgs(doc))
+    surnames = person_surnames(mentions)
+    labels = _vote(doc, mentions, surnames)
+    agreed = [replace(m, label=labels[mention_key(m.text)]) for m in mentions]
+    agreed.extend(_find_missed(doc, agreed, labels, surnames))
+    return sorted(agreed, key=lambda m: m.start)

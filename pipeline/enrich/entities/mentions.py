@@ -1,0 +1,137 @@
+"""Entity mentions from the model's spans: our labels, and the name alone.
+
+The model's spans often carry more than the name: a title or role ("Prime Minister
+Benjamin Netanyahu"), a possessive ("Hamas's"), a score in a results table
+("Somerset 83"), a leading article. Mentions keep the name only, so offsets,
+canonical names and aliases all agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.models import EntityLabel
+
+__all__ = ["LABELS", "Mention", "clean_span", "mention_key", "mentions_from_doc"]
+
+# OntoNotes labels of the English pipelines -> our labels; the rest (dates, numbers,
+# money...) are not entities here.
+LABELS: dict[str, EntityLabel] = {
+    "PERSON": "PERSON",
+    "PER": "PERSON",
+    "ORG": "ORG",
+    "GPE": "LOCATION",
+    "LOC": "LOCATION",
+    "FAC": "LOCATION",
+    "NORP": "MISC",
+    "EVENT": "MISC",
+    "WORK_OF_ART": "MISC",
+    "LAW": "MISC",
+    "LANGUAGE": "MISC",
+    "PRODUCT": "MISC",
+    "MISC": "MISC",
+}
+
+# Words that introduce a person's name without being part of it (lower case).
+_TITLE_WORDS = """
+    mr mr. mrs mrs. ms ms. miss dr dr. prof prof. professor sir dame lord lady madam
+    president president-elect vice prime premier minister secretary chancellor chairman
+    chairwoman chair ceo cfo coo chief executive director manager coach spokesman
+    spokeswoman spokesperson adviser advisor envoy ambassador governor gov. mayor senator
+    sen. rep. representative congressman congresswoman speaker judge justice attorney
+    general gen. lt. lieutenant col. colonel maj. major capt. captain sgt. sergeant cpl.
+    corporal admiral adm. commander commissioner inspector officer detective agent
+    king queen prince princess emperor empress sultan emir sheikh sheik ayatollah imam
+    mullah rabbi pope cardinal archbishop bishop reverend rev. father brother sister
+    saint st. former late deputy acting foreign defence defense interior finance state
+    leader striker midfielder defender goalkeeper keeper forward batsman bowler
+    all-rounder skipper champion seed rider driver player veteran opener
+"""
+TITLES = frozenset(_TITLE_WORDS.split())
+_CALENDAR_WORDS = """
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december today yesterday tomorrow
+"""
+_CALENDAR = frozenset(_CALENDAR_WORDS.split())
+_POSSESSIVES = frozenset({"'s", "’s", "'", "’", "'S"})
+_LEADING_JUNK = frozenset({"the", "a", "an"})
+_NUMBERISH = re.compile(r"^[\d.,:/+-]*\d[\d.,:/+-]*$")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A name in the text: token range, character span (end-exclusive) and label."""
+
+    start: int
+    end: int
+    start_char: int
+    end_char: int
+    label: EntityLabel
+    text: str
+
+
+def mention_key(text: str) -> str:
+    """What two mentions must share to be the same name: text without case or spacing."""
+    return " ".join(text.split()).casefold()
+
+
+def _is_junk(token: Any) -> bool:
+    return bool(
+        token.is_punct
+        or token.is_space
+        or token.text in _POSSESSIVES
+        or _NUMBERISH.match(token.text)
+    )
+
+
+def _title_end(tokens: list[Any]) -> int:
+    """How many leading tokens to drop: everything up to the last title word, as long as a
+    name is left after it."""
+    cut = 0
+    for i, token in enumerate(tokens[:-1]):
+        if token.lower_ in TITLES or (i == cut and token.text.islower()):
+            cut = i + 1
+    return cut
+
+
+def clean_span(span: Any) -> Mention | None:
+    """The name alone inside an entity span, with our label; None when nothing that looks
+    like a name is left."""
+    label = LABELS.get(span.label_)
+    if label is None:
+        return None
+    tokens = list(span)
+    while tokens and (_is_junk(tokens[-1])):
+        tokens.pop()
+    while tokens and (_is_junk(tokens[0]) or tokens[0].lower_ in _LEADING_JUNK):
+        tokens.pop(0)
+    if label == "PERSON" and tokens:
+        tokens = tokens[_title_end(tokens) :]
+    elif tokens and label in ("ORG", "LOCATION"):
+        while len(tokens) > 1 and tokens[0].text.islower():
+            tokens.pop(0)
+    if not tokens:
+        return None
+    words = [t for t in tokens if any(c.isalpha() for c in t.text)]
+    if not any(t.text[:1].isupper() for t in words):
+        return None
+    if all(t.lower_ in _CALENDAR for t in words):
+        return None
+    first, last = tokens[0], tokens[-1]
+    doc = span.doc
+    return Mention(
+        start=first.i,
+        end=last.i + 1,
+        start_char=first.idx,
+        end_char=last.idx + len(last.text),
+        label=label,
+        text=doc.text[first.idx : last.idx + len(last.text)],
+    )
+
+
+def mentions_from_doc(doc: Any) -> list[Mention]:
+    """Cleaned mentions of every named-entity span the model found, in text order."""
+    found = (clean_span(ent) for ent in doc.ents)
+    return [m for m in found if m is not None]
