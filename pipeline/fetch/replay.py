@@ -175,7 +175,10 @@ def _read_text(path: Path, size: int, limit: int, when: datetime) -> RawItem | D
         raise InvalidInput(f"{path}: empty file", stage=STAGE)
     _check_size(path, size, limit)
     with open(path, "rb") as file:
-        data = file.read(limit + 1)  # bounded even if the file grew since stat
+        # read(n) allocates n bytes up front: ask for the stat size, not the limit.
+        data = file.read(size + 1)
+        if len(data) > size:  # it grew since stat: read on, still bounded by the limit
+            data += file.read(limit + 1 - len(data))
     _check_size(path, len(data), limit)
     codec, label, bom = _sniff(data)
     try:

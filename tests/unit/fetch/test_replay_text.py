@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -209,3 +210,21 @@ def test_fifo_and_directory_are_rejected_without_blocking(tmp_path: Path) -> Non
     folder = tmp_path / "folder.txt"
     folder.mkdir()
     assert "not a regular file" in read_dead(folder).reason
+
+
+class _StaleStat(type(Path())):  # type: ignore[misc]
+    """A path whose stat() reports the size the file had before it grew."""
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        real = super().stat(follow_symlinks=follow_symlinks)
+        fields = list(real)
+        fields[stat.ST_SIZE] = 10
+        return os.stat_result(fields)
+
+
+def test_file_grown_since_stat_is_read_whole_within_limit(tmp_path: Path) -> None:
+    """A file that grew after stat is read to its end, and still rejected past the limit."""
+    path = _StaleStat(tmp_path / "growing.txt")
+    path.write_text("Title\n\n" + "grown " * 50)
+    assert read_item(path).text == ("grown " * 50).strip("\n")
+    assert "over the 100-byte item limit" in read_dead(path, limit=100).reason
