@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from pipeline.errors import InvalidInput
@@ -14,17 +15,16 @@ from pipeline.normalize.text import clean_line, clean_text
 from pipeline.normalize.title import title_from_text
 from pipeline.normalize.urls import canonical_url
 
-__all__ = ["count_words", "normalize_item"]
+__all__ = ["normalize_item"]
 
-# Tokens that stand alone between spaces but are not words. Counting them with str.count
-# costs a few microseconds; a word regex over the whole text costs ~100 us.
-_NOT_WORDS = (" - ", " – ", " — ", " -- ", " • ", " | ", " / ", " & ")
+# Tokens that stand between spaces but are not words: dashes, bullets, bars, ampersands.
+_NOT_WORDS = re.compile(r" [-–—•|/&]{1,2}(?= )")
 
 
-def count_words(text: str) -> int:
-    """Words in ``text``: whitespace-separated tokens, stand-alone dashes and bullets not
-    counted."""
-    return len(text.split()) - sum(text.count(token) for token in _NOT_WORDS)
+def _count_words(text: str) -> int:
+    # Text as clean_text returns it: words are separated by one space or one blank line.
+    separators = text.count(" ") + text.count("\n\n")
+    return separators + 1 - len(_NOT_WORDS.findall(text))
 
 
 def _optional_line(value: str | None) -> str | None:
@@ -106,5 +106,5 @@ def normalize_item(
         fetched=raw.fetched,
         dateline=dateline,
         language=detect_language(text),
-        word_count=count_words(text),
+        word_count=_count_words(text),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
 from lxml import etree
 
 __all__ = ["html_to_text", "looks_like_html"]
@@ -91,6 +90,9 @@ _BLOCKS = frozenset(
     }
 )
 _CELLS = frozenset({"td", "th"})
+# lxml's own HTML parser with plain elements: lxml.html's element classes cost a Python
+# call per element. recover=True is the default: broken markup still yields its text.
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
 
 def looks_like_html(text: str) -> bool:
@@ -108,12 +110,12 @@ def html_to_text(html: str) -> str:
     ``<br>`` a line break, entities decoded; scripts, styles and attributes dropped."""
     html = _XML_DECLARATION.sub("", html, count=1)
     try:
-        root = lxml.html.document_fromstring(html)
+        root = etree.fromstring(html, _PARSER)
     except (etree.ParserError, ValueError):
         return ""
-    etree.strip_elements(
-        root, etree.Comment, etree.ProcessingInstruction, *_DROPPED, with_tail=False
-    )
+    if root is None:
+        return ""
+    etree.strip_elements(root, *_DROPPED, with_tail=False)
     parts: list[str] = []
     append = parts.append
     for event, element in etree.iterwalk(root, events=("start", "end")):

@@ -35,6 +35,8 @@ def article_id(*, given_id: str | None, canonical_url: str | None, text: str) ->
 
 
 def identify(*, given_id: str | None, canonical_url: str | None, text: str) -> tuple[str, str]:
-    """``(article_id(...), fingerprint(text))``, computing the comparison form once."""
-    form = comparison_form(text)
+    """``(article_id(...), fingerprint(text))`` for text as ``clean_text`` returns it."""
+    # Clean text has single spaces and blank-line paragraph breaks only, so its comparison
+    # form needs no split/join (~45 us on a 500-word article, a tenth of the stage).
+    form = text.casefold().replace("\n\n", " ")
     return _article_id(given_id, canonical_url, form), _digest(form)

@@ -12,13 +12,23 @@ from pipeline.normalize.html import html_to_text, looks_like_html
 
 __all__ = ["clean_line", "clean_text", "looks_broken"]
 
+# One scan collects every character that may need work (anything but printable ASCII,
+# tab and newline); clean articles have none, or a few curly quotes and dashes.
+_UNUSUAL = re.compile("[^\t\n\x20-\x7e]")
 # Removed outright: BOM/zero-width no-break space, zero-width space, word joiner, soft
-# hyphen, Mongolian vowel separator, and C0 controls other than tab and newline. ZWJ and
-# ZWNJ (U+200C/U+200D) are kept: they carry meaning in Persian, Indic scripts and emoji.
-_INVISIBLE = re.compile("[\ufeff\u200b\u2060\u00ad\u180e\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# hyphen, Mongolian vowel separator, C0 controls other than tab and newline, and lone
+# surrogates (they cannot be encoded). ZWJ and ZWNJ (U+200C/U+200D) are kept: they carry
+# meaning in Persian, Indic scripts and emoji.
+_INVISIBLE = re.compile(
+    "[\ufeff\u200b\u2060\u00ad\u180e\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
+)
+_INVISIBLE_CHARS = frozenset(
+    "\ufeff\u200b\u2060\u00ad\u180e\x0b\x0c\x7f"
+    + "".join(map(chr, [*range(0x00, 0x09), *range(0x0E, 0x20), *range(0xD800, 0xE000)]))
+)
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
-_LINE_SEPARATORS = re.compile("[\u2028\u0085]")
-_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\u2029")
+_LINE_SEPARATORS = frozenset("\u2028\u0085")
+_PARAGRAPH_SEPARATOR = "\u2029"
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 # What UTF-8 read as Latin-1/Windows-1252 looks like: a lead byte (Â..ô) followed by the
@@ -34,6 +44,7 @@ _MOJIBAKE = re.compile(
 # A lead byte then one continuation: a single-charset prefix, which the regex engine scans
 # fast, so clean non-ASCII text (French, curly quotes) is cleared in microseconds.
 _MOJIBAKE_START = re.compile(f"[\u00c2-\u00f4]{_CONT}")
+_SUSPECTS = frozenset(map(chr, range(0x80, 0xA0))) | frozenset(map(chr, range(0xC2, 0xF5)))
 _FTFY_CONFIG = ftfy.TextFixerConfig(
     unescape_html=False,
     remove_terminal_escapes=False,
@@ -55,16 +66,13 @@ def looks_broken(text: str) -> bool:
 
 
 def _fix_mojibake(text: str) -> str:
-    paragraphs = _PARAGRAPH_BREAK.split(text)
-    fixed = [ftfy.fix_text(p, _FTFY_CONFIG) if looks_broken(p) else p for p in paragraphs]
-    return "\n\n".join(fixed)
+    lines = text.split("\n")
+    return "\n".join(ftfy.fix_text(p, _FTFY_CONFIG) if looks_broken(p) else p for p in lines)
 
 
 def _to_plain(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _INVISIBLE.search(text):
-        text = _INVISIBLE.sub("", text)
     if looks_like_html(text):
         return html_to_text(text)
     if "&" in text and _ENTITY.search(text):
@@ -75,21 +83,40 @@ def _to_plain(text: str) -> str:
     return text
 
 
+def _paragraphs(text: str) -> str:
+    # str.split() splits on every Unicode space (NBSP, narrow NBSP, ideographic...), so
+    # this collapses whitespace, turns those spaces into plain ones and joins the lines
+    # of a paragraph; a line with nothing but spaces ends one.
+    paragraphs: list[str] = []
+    words: list[str] = []
+    for line in text.split("\n"):
+        line_words = line.split()
+        if line_words:
+            words += line_words
+        elif words:
+            paragraphs.append(" ".join(words))
+            words = []
+    if words:
+        paragraphs.append(" ".join(words))
+    return "\n\n".join(paragraphs)
+
+
 def clean_text(text: str) -> str:
     """Plain NFC text, paragraphs separated by one blank line, lines joined, whitespace
     collapsed, mojibake repaired; ``""`` when nothing readable is left."""
     text = _to_plain(text)
-    if looks_broken(text):
-        text = _fix_mojibake(text)
-        text = _C1_CONTROLS.sub("", text)
-    if not text.isascii():
+    unusual = set(_UNUSUAL.findall(text))
+    if unusual:
+        if not _INVISIBLE_CHARS.isdisjoint(unusual):
+            text = _INVISIBLE.sub("", text)
+        if not _SUSPECTS.isdisjoint(unusual) and looks_broken(text):
+            text = _C1_CONTROLS.sub("", _fix_mojibake(text))
         text = unicodedata.normalize("NFC", text)
-        if _LINE_SEPARATORS.search(text):
-            text = _LINE_SEPARATORS.sub("\n", text)
-    # str.split() splits on every Unicode space (NBSP, narrow NBSP, ideographic...), so
-    # this both collapses whitespace and turns those spaces into plain ones.
-    paragraphs = (" ".join(p.split()) for p in _PARAGRAPH_BREAK.split(text))
-    return "\n\n".join(p for p in paragraphs if p)
+        if _PARAGRAPH_SEPARATOR in unusual:
+            text = text.replace(_PARAGRAPH_SEPARATOR, "\n\n")
+        for separator in _LINE_SEPARATORS.intersection(unusual):
+            text = text.replace(separator, "\n")
+    return _paragraphs(text)
 
 
 def clean_line(text: str) -> str:
