@@ -273,10 +273,11 @@ def _read_jsonl(
                 continue
             assert line.text is not None
             try:
-                yield _jsonl_item(path, line.text, when)
+                item: RawItem | DeadLetter = _jsonl_item(path, line.text, when)
             except (ValueError, InvalidInput, RecursionError) as exc:
                 reason = f"{path} line {line.number}: {_describe(exc)}"
-                yield _dead(path, reason, exc, _line_input(path, line))
+                item = _dead(path, reason, exc, _line_input(path, line))
+            yield item
     if not found:
         raise InvalidInput(f"{path}: empty file (only blank lines)", stage=STAGE)
 
