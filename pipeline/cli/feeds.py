@@ -44,6 +44,12 @@ def _load(path: Path) -> FeedList:
     return feed_list
 
 
+class SchedulerBusy(click.ClickException):
+    """Another scheduler holds the lock and --exit-if-locked was given: exit status 4."""
+
+    exit_code = 4
+
+
 @cli.command()
 @_feeds_option
 @click.option(
@@ -129,8 +135,7 @@ def schedule(
         try:
             summary = scheduler.run(stop, exit_if_locked=exit_if_locked)
         except SchedulerLocked as exc:
-            click.echo(f"not started: {exc}", err=True)
-            ctx.exit(4)
+            raise SchedulerBusy(f"not started: {exc}") from exc
     if summary.lock_lost:
         raise click.ClickException("the scheduler lock was lost (another scheduler took over?)")
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from pipeline.errors import ConfigurationError
+from pipeline.fetch.feedparse import neutralise_doctype
 
 __all__ = [
     "FeedList",
@@ -137,10 +138,11 @@ def _parse_plain(text: str) -> list[FeedSpec | FeedListProblem]:
 
 
 def _parse_opml(data: bytes) -> list[FeedSpec | FeedListProblem]:
-    # An OPML file is user input too: no entity expansion, no network, no huge trees.
+    # An OPML file is user input too: libxml2 still expands internal entities in
+    # attributes, so the DOCTYPE is neutralised first, as for feeds.
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
-        root = etree.fromstring(data, parser=parser)
+        root = etree.fromstring(neutralise_doctype(data), parser=parser)
     except etree.XMLSyntaxError as exc:
         raise ConfigurationError(f"FEEDS is not well-formed OPML: {exc}") from exc
     entries: list[FeedSpec | FeedListProblem] = []

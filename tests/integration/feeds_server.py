@@ -3,14 +3,49 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from xml.sax.saxutils import escape
+
+from pipeline.models import RawItem
+from pipeline.settings import Settings
+
+T0 = 1_764_000_000.0
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.t = T0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class NoJitter(random.Random):
+    """Jitter off, so delays can be compared exactly."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return 0.0
+
+
+class Recorder:
+    """An enqueue seam that remembers what went on the queue."""
+
+    def __init__(self) -> None:
+        self.items: list[RawItem] = []
+
+    def __call__(self, redis: Any, settings: Settings, items: Sequence[RawItem]) -> int:
+        self.items.extend(items)
+        return 1
 
 
 def make_rss(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import random
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,41 +16,19 @@ from pipeline.fetch.fetcher import FetchContext, default_enqueue, fetch_all, fet
 from pipeline.fetch.health import load_health
 from pipeline.fetch.http import FetchLimits, build_client
 from pipeline.fetch.policy import MAX_INTERVAL, MIN_INTERVAL
-from pipeline.models import RawItem
 from pipeline.settings import Settings
-from tests.integration.feeds_server import FeedServer, Route, feed_server, make_rss
+from tests.integration.feeds_server import (
+    T0,
+    FakeClock,
+    FeedServer,
+    NoJitter,
+    Recorder,
+    Route,
+    feed_server,
+    make_rss,
+)
 
 pytestmark = pytest.mark.integration
-
-T0 = 1_764_000_000.0
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.t = T0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-class NoJitter(random.Random):
-    """Jitter off, so delays can be compared exactly."""
-
-    def uniform(self, a: float, b: float) -> float:
-        return 0.0
-
-
-class Recorder:
-    """An enqueue seam that remembers what went on the queue."""
-
-    def __init__(self) -> None:
-        self.items: list[RawItem] = []
-
-    def __call__(self, redis: Any, settings: Settings, items: Sequence[RawItem]) -> int:
-        self.items.extend(items)
-        return 1
 
 
 @pytest.fixture

@@ -1,0 +1,122 @@
+"""`pipeline fetch` and `pipeline feeds` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.fetch.health import FeedHealth, save_health
+from pipeline.settings import Settings
+from tests.conftest import RedisServer
+from tests.integration.feeds_server import FeedServer, Route, feed_server, make_rss
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with feed_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+def env(
+    monkeypatch: pytest.MonkeyPatch, redis_server: RedisServer, redis_client: object
+) -> Settings:
+    monkeypatch.setenv("PIPELINE_REDIS_URL", redis_server.url)
+    monkeypatch.setenv("PIPELINE_FETCH_ALLOW_PRIVATE", "true")
+    monkeypatch.setenv("PIPELINE_FETCH_TIMEOUT", "5")
+    return Settings()
+
+
+def test_fetch_says_per_feed_what_happened(
+    server: FeedServer, env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """New items, not modified and errors are each reported, and the exit status is 0."""
+    server.routes["/news"] = Route(make_rss([("a", "x"), ("b", "y")]))
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(f"# my feeds\n{server.url('/news')}\n{server.url('/gone')}\nftp://nope/\n")
+    assert main(["fetch", "--feeds", str(feeds)]) == 0
+    out, err = capsys.readouterr()
+    assert f"new items     {server.url('/news')}: 2 new, 0 changed, 0 seen" in out
+    assert f"error         {server.url('/gone')}" in out and "(HTTP 404)" in out
+    assert "line 4: only http and https feeds are supported" in err
+    assert main(["fetch", "--feeds", str(feeds)]) == 0
+    out, _ = capsys.readouterr()
+    assert f"not modified  {server.url('/news')}" in out
+    assert "2 feeds: 0 with items, 1 not modified, 0 unchanged, 1 errors; 0 items enqueued" in out
+
+
+def test_fetch_json_lines(
+    server: FeedServer, env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """--json prints one object per feed with its outcome and counts."""
+    server.routes["/news"] = Route(make_rss([("a", "x")]))
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(server.url("/news") + "\n")
+    assert main(["fetch", "--feeds", str(feeds), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out.strip())
+    assert (record["outcome"], record["new_items"], record["enqueued"]) == ("new", 1, 1)
+
+
+def test_fetch_bad_usage_and_unreachable_redis_are_errors(
+    env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A missing FEEDS file or a file with no usable feed is bad usage; no Redis is status 3."""
+    assert main(["fetch", "--feeds", str(tmp_path / "missing.txt")]) == 2
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing here\nnot a url\n")
+    assert main(["fetch", "--feeds", str(empty)]) == 2
+    good = tmp_path / "good.txt"
+    good.write_text("http://127.0.0.1:9/feed\n")
+    monkeypatch.setenv("PIPELINE_REDIS_URL", "redis://127.0.0.1:9/0")
+    assert main(["fetch", "--feeds", str(good)]) == 3
+
+
+def test_feeds_lists_health_and_flags_silent_feeds(
+    env: Settings, redis_client: object, capsys: pytest.CaptureFixture[str]
+):
+    """`pipeline feeds` shows each feed's state, its last error and why, and silent feeds."""
+    now = time.time()
+    busy_then_quiet = FeedHealth(
+        url="https://quiet.example/rss",
+        title="Quiet",
+        fetches=40,
+        last_success=now - 600,
+        items_counted=200,
+        usual_rate=24.0,
+        last_new_item=now - 3 * 86_400,
+        next_poll=now + 900,
+    )
+    failing = replace(
+        FeedHealth(url="https://down.example/rss"),
+        fetches=3,
+        last_error="HTTP 503 Service Unavailable",
+        last_error_at=now - 60,
+        last_error_kind="transient",
+        last_error_status=503,
+        consecutive_failures=3,
+        failure_weight=3.0,
+        next_poll=now + 4 * 3600,
+    )
+    for health in (busy_then_quiet, failing):
+        save_health(redis_client, env, health)  # type: ignore[arg-type]
+    assert main(["feeds"]) == 0
+    out = capsys.readouterr().out
+    assert "SILENT   https://quiet.example/rss  (Quiet)" in out
+    assert "silent: no new item for 3d, usually 24.0/day" in out
+    assert "FAILING  https://down.example/rss" in out
+    assert "(transient HTTP 503): HTTP 503 Service Unavailable" in out
+    assert main(["feeds", "--json"]) == 0
+    records = {r["url"]: r for r in json.loads(capsys.readouterr().out)}
+    assert records["https://quiet.example/rss"]["silent"] is True
+    assert records["https://down.example/rss"]["state"] == "failing"
+    assert records["https://down.example/rss"]["failure_weight"] == 3.0
+    assert main(["feeds", "--silent", "--json"]) == 0
+    assert [r["url"] for r in json.loads(capsys.readouterr().out)] == ["https://quiet.example/rss"]

@@ -1,0 +1,216 @@
+"""The scheduler: due feeds, FEEDS reloads, the single-scheduler lock, clean SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_lib
+
+from pipeline.fetch.fetcher import FetchContext
+from pipeline.fetch.health import load_health
+from pipeline.fetch.http import FetchLimits, build_client
+from pipeline.fetch.schedule import Scheduler, SchedulerLock, SchedulerLocked
+from pipeline.settings import Settings
+from tests.conftest import RedisServer
+from tests.integration.feeds_server import (
+    FakeClock,
+    FeedServer,
+    NoJitter,
+    Recorder,
+    Route,
+    feed_server,
+    make_rss,
+)
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with feed_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+def ctx(
+    make_settings: Callable[..., Settings], redis_client: redis_lib.Redis
+) -> Iterator[FetchContext]:
+    settings = make_settings(fetch_allow_private=True, fetch_timeout=5)
+    limits = FetchLimits.from_settings(settings)
+    with build_client(limits) as client:
+        yield FetchContext(
+            settings=settings,
+            redis=redis_client,
+            client=client,
+            limits=limits,
+            enqueue=Recorder(),
+            clock=FakeClock(),
+            rng=NoJitter(),
+        )
+
+
+def _write(path: Path, text: str, stamp: int) -> None:
+    path.write_text(text)
+    os.utime(path, ns=(stamp, stamp))  # a distinct mtime even within one clock tick
+
+
+def _settle(scheduler: Scheduler) -> None:
+    assert scheduler.pool.wait_idle(10)
+    scheduler.collect()
+
+
+def test_due_feeds_are_polled_and_wait_for_their_interval(
+    server: FeedServer, ctx: FetchContext, tmp_path: Path
+):
+    """Each feed is polled when due, not before, with the interval its health says."""
+    server.routes["/a"] = Route(make_rss([("a1", "t")]))
+    feeds = tmp_path / "feeds.txt"
+    _write(feeds, f"{server.url('/a')} interval=10m\n", 1)
+    scheduler = Scheduler(ctx, feeds)
+    scheduler.load()
+    assert scheduler.tick() == 1
+    _settle(scheduler)
+    clock: FakeClock = ctx.clock  # type: ignore[assignment]
+    clock.t += 599
+    assert scheduler.tick() == 0
+    clock.t += 1
+    assert scheduler.tick() == 1
+    _settle(scheduler)
+    assert [r.answered for r in server.hits("/a")] == [200, 304]
+    assert scheduler.summary.polls == {"new": 1, "not_modified": 1}
+    scheduler.pool.close()
+
+
+def test_feeds_file_change_is_picked_up(server: FeedServer, ctx: FetchContext, tmp_path: Path):
+    """Adding a feed to FEEDS schedules it at once; a removed feed is no longer polled."""
+    server.routes["/a"] = Route(make_rss([("a1", "t")]))
+    server.routes["/b"] = Route(make_rss([("b1", "t")]))
+    feeds = tmp_path / "feeds.txt"
+    _write(feeds, server.url("/a") + "\n", 1_000_000_000)
+    scheduler = Scheduler(ctx, feeds)
+    scheduler.load()
+    scheduler.tick()
+    _settle(scheduler)
+    _write(feeds, server.url("/b") + "\n", 2_000_000_000)
+    assert scheduler.tick() == 1
+    _settle(scheduler)
+    assert list(scheduler.feeds) == [server.url("/b")]
+    assert scheduler.summary.reloads == 1
+    ctx.clock.t += 86_400 * 2  # type: ignore[attr-defined]
+    scheduler.tick()
+    _settle(scheduler)
+    assert len(server.hits("/a")) == 1 and len(server.hits("/b")) == 2
+    scheduler.pool.close()
+
+
+def test_broken_feeds_file_keeps_the_current_list(
+    server: FeedServer, ctx: FetchContext, tmp_path: Path
+):
+    """An unreadable FEEDS during a run is logged and the feeds already known keep going."""
+    server.routes["/a"] = Route(make_rss([("a1", "t")]))
+    feeds = tmp_path / "feeds.opml"
+    _write(feeds, f'<opml><body><outline xmlUrl="{server.url("/a")}"/></body></opml>', 1)
+    scheduler = Scheduler(ctx, feeds)
+    scheduler.load()
+    _write(feeds, "<opml><body><outline", 2)
+    scheduler.tick()
+    _settle(scheduler)
+    assert list(scheduler.feeds) == [server.url("/a")]
+    assert len(server.hits("/a")) == 1
+    scheduler.pool.close()
+
+
+def test_a_second_scheduler_is_refused(ctx: FetchContext, tmp_path: Path):
+    """While one scheduler holds the lock, another exits (or waits) and says who holds it."""
+    feeds = tmp_path / "feeds.txt"
+    _write(feeds, "http://127.0.0.1:9/feed\n", 1)
+    first = SchedulerLock(ctx.redis, ctx.settings.key("scheduler", "lock"), ttl=30)
+    assert first.acquire()
+    second = Scheduler(ctx, feeds)
+    second.load()
+    with pytest.raises(SchedulerLocked, match=first.token):
+        second.run(threading.Event(), exit_if_locked=True)
+    stop = threading.Event()
+    waiting = threading.Thread(target=second.run, args=(stop,))
+    second.max_sleep = 0.05
+    waiting.start()
+    time.sleep(0.3)
+    assert ctx.redis.get(first.key) == first.token.encode()  # still waiting, not taken
+    stop.set()
+    waiting.join(5)
+    assert not waiting.is_alive()
+    first.release()
+    assert ctx.redis.get(first.key) is None
+
+
+def test_lock_renewal_only_by_its_owner(ctx: FetchContext):
+    """A lock taken over by someone else is not renewed nor released by the old owner."""
+    key = ctx.settings.key("scheduler", "lock")
+    mine = SchedulerLock(ctx.redis, key, ttl=30)
+    assert mine.acquire() and mine.renew()
+    ctx.redis.set(key, "someone-else")
+    assert not mine.renew()
+    mine.release()
+    assert ctx.redis.get(key) == b"someone-else"
+
+
+def _spawn(
+    redis_server: RedisServer, feeds: Path, prefix: str, *extra: str
+) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "PIPELINE_REDIS_URL": redis_server.url,
+        "PIPELINE_PREFIX": prefix,
+        "PIPELINE_FETCH_ALLOW_PRIVATE": "true",
+        "PIPELINE_LOG_LEVEL": "INFO",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "--log-json", "schedule", "--feeds", str(feeds), *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_sigterm_finishes_in_flight_fetches_and_releases_the_lock(
+    server: FeedServer, redis_server: RedisServer, redis_client: Any, tmp_path: Path
+):
+    """SIGTERM: the slow fetch in flight completes and is recorded, the lock is released."""
+    server.routes["/slow"] = Route(make_rss([("s1", "t")]), delay=1.5)
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(server.url("/slow") + "\n")
+    proc = _spawn(redis_server, feeds, "sig:")
+    try:
+        deadline = time.monotonic() + 20
+        while not server.hits("/slow"):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the scheduler never fetched"
+            time.sleep(0.05)
+        other = _spawn(redis_server, feeds, "sig:", "--exit-if-locked")
+        _, other_err = other.communicate(timeout=30)
+        assert other.returncode == 4
+        assert "another scheduler holds the lock" in other_err
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "scheduler_stopped" in err
+    settings = Settings(redis_url=redis_server.url, prefix="sig:")
+    health = load_health(redis_client, settings, server.url("/slow"))
+    assert health.last_outcome == "new"  # the fetch in flight was finished and recorded
+    assert redis_client.get(settings.key("scheduler", "lock")) is None
