@@ -126,6 +126,7 @@ NUMBER_WORDS: dict[str, int] = {
     "hundred": 100,
     "thousand": 1000,
     "dozen": 12,
+    "couple": 2,
 }
 
 # Words for an unknown count: "several days" is PXD.
@@ -133,8 +134,6 @@ VAGUE_COUNTS = (
     "several",
     "a few",
     "few",
-    "a couple of",
-    "couple of",
     "many",
     "some",
     "a number of",
@@ -203,7 +202,9 @@ def unit_of(word: str) -> str:
 
 def parse_number(text: str) -> float | None:
     """A count written in digits or words ("24", "2 1/2", "twenty-four", "a"); None if vague."""
-    words = text.lower().replace("-", " ").replace(",", "").split()
+    words = [w for w in text.lower().replace("-", " ").replace(",", "").split() if w != "of"]
+    if len(words) > 1 and words[0] in ("a", "an"):
+        words = words[1:]  # "a hundred", "a couple"
     if not words:
         return None
     if len(words) == 2 and words[1] == "1/2" and words[0].isdigit():

@@ -64,10 +64,11 @@ def duration_value(count: float | None, unit: str) -> str:
         letter = "D"
         factor = 2 * factor
     if count is None:
+        # TimeBank writes vague decades and centuries as PXE and PXC
         if factor == 10:
-            return "PXDE"
+            return "PXE"
         if factor == 100:
-            return "PXCE"
+            return "PXC"
         return f"{prefix}X{letter}"
     count = count * factor
     if count == int(count):
