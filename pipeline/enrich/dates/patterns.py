@@ -92,7 +92,8 @@ def rule(name: str, regex: str) -> Callable[[Builder], Builder]:
     """Register ``build`` for ``regex`` (with word boundaries added) under ``name``."""
 
     def register(build: Builder) -> Builder:
-        pattern = re.compile(rf"(?<![\w$£€#-]){regex}(?![\w-]|\.\d|,\d|%)")
+        # "mid-2011" and "mid-November" are the only hyphenated prefixes let in
+        pattern = re.compile(rf"(?<![\w$£€#])(?:(?<=mid-)|(?<!-)){regex}(?![\w-]|\.\d|,\d|%)")
         RULES.append(Rule(name, pattern, build))
         return build
 
@@ -157,14 +158,16 @@ def _valid_day(year: int | None, month: int, day: int) -> bool:
 # Absolute dates ---------------------------------------------------------------------------
 
 
-@rule("month_day_year", rf"(?P<m>{MONTH})\s+(?P<d>{DAY}|{DAY_WORD}),?\s+(?P<y>{YEAR}|{SHORT_YEAR})")
+@rule(
+    "month_day_year", rf"(?P<m>{MONTH})\s+(?P<d>{DAY}|{DAY_WORD})\s*,?\s+(?P<y>{YEAR}|{SHORT_YEAR})"
+)
 def month_day_year(m: re.Match[str], ctx: Context) -> Found | None:
     """ "October 7, 2023", "Aug. 7, 1998"."""
     year, month, day = _year(m["y"], ctx.anchor), _month(m["m"]), _day(m["d"])
     return Found("DATE", day_value(year, month, day)) if _valid_day(year, month, day) else None
 
 
-@rule("day_month_year", rf"(?P<d>{DAY})\s+(?:of\s+)?(?P<m>{MONTH}),?\s+(?P<y>{YEAR})")
+@rule("day_month_year", rf"(?P<d>{DAY})\s+(?:of\s+)?(?P<m>{MONTH})\s*,?\s+(?P<y>{YEAR})")
 def day_month_year(m: re.Match[str], ctx: Context) -> Found | None:
     """ "7 October 2023"."""
     return month_day_year(m, ctx)
@@ -185,7 +188,7 @@ def day_month(m: re.Match[str], ctx: Context) -> Found | None:
     return month_day(m, ctx)
 
 
-@rule("month_year", rf"(?P<m>{MONTH}),?\s+(?:of\s+)?(?P<y>{YEAR}|{SHORT_YEAR})")
+@rule("month_year", rf"(?P<m>{MONTH})\s*,?\s+(?:of\s+)?(?P<y>{YEAR}|{SHORT_YEAR})")
 def month_year(m: re.Match[str], ctx: Context) -> Found | None:
     """ "July 1998"."""
     return Found("DATE", month_value(_year(m["y"], ctx.anchor), _month(m["m"])))
@@ -211,7 +214,7 @@ def month(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule(
     "month_relative_year",
-    rf"(?P<m>{MONTH})(?:\s+(?P<d>{DAY}))?,?\s+(?:of\s+)?(?P<rel>(?i:last|this|next))\s+(?i:year)",
+    rf"(?P<m>{MONTH})(?:\s+(?P<d>{DAY}))?\s*,?\s+(?:of\s+)?(?P<rel>(?i:last|this|next))\s+(?i:year)",
 )
 def month_relative_year(m: re.Match[str], ctx: Context) -> Found | None:
     """ "June last year", "January 5 next year"."""
@@ -226,7 +229,7 @@ def month_relative_year(m: re.Match[str], ctx: Context) -> Found | None:
     return Found("DATE", month_value(year_, month_))
 
 
-@rule("week_of", rf"(?i:the\s+week\s+of\s+)(?P<m>{MONTH})\s+(?P<d>{DAY})(?:,?\s+(?P<y>{YEAR}))?")
+@rule("week_of", rf"(?i:the\s+week\s+of\s+)(?P<m>{MONTH})\s+(?P<d>{DAY})(?:\s*,?\s+(?P<y>{YEAR}))?")
 def week_of(m: re.Match[str], ctx: Context) -> Found | None:
     """ "the week of March 6" -> that date's ISO week."""
     month_, day = _month(m["m"]), _day(m["d"])
@@ -413,7 +416,7 @@ def part_weekday(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule(
     "weekday_date",
-    rf"(?P<w>{WEEKDAY}),?\s+(?P<m>{MONTH})\s+(?P<d>{DAY}|{DAY_WORD})(?:,?\s+(?P<y>{YEAR}))?",
+    rf"(?P<w>{WEEKDAY})\s*,?\s+(?P<m>{MONTH})\s+(?P<d>{DAY}|{DAY_WORD})(?:\s*,?\s+(?P<y>{YEAR}))?",
 )
 def weekday_date(m: re.Match[str], ctx: Context) -> Found | None:
     """ "Friday, Aug. 7" and "Sunday, March eighth, 1998"."""
@@ -427,7 +430,7 @@ def weekday_date(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule(
     "this_coming_weekday_date",
-    rf"(?i:this\s+coming\s+)(?P<w>{WEEKDAY}),?\s+(?P<m>{MONTH})\s+(?P<d>{DAY}|{DAY_WORD})",
+    rf"(?i:this\s+coming\s+)(?P<w>{WEEKDAY})\s*,?\s+(?P<m>{MONTH})\s+(?P<d>{DAY}|{DAY_WORD})",
 )
 def this_coming_weekday_date(m: re.Match[str], ctx: Context) -> Found | None:
     """ "this coming Sunday, March eighth"."""
@@ -828,7 +831,7 @@ def _clock(hour: int, minute: int, ampm: str | None) -> str | None:
 
 
 _TIME_DAY = (
-    rf"(?:,?\s+(?:(?i:on\s+))?(?:(?P<w>{WEEKDAY})|(?P<dw>(?i:today|yesterday|tomorrow))"
+    rf"(?:\s*,?\s+(?:(?i:on\s+))?(?:(?P<w>{WEEKDAY})|(?P<dw>(?i:today|yesterday|tomorrow))"
     rf"|(?P<m>{MONTH})\s+(?P<d>{DAY})))?"
 )
 
@@ -956,7 +959,7 @@ def every_month(m: re.Match[str], ctx: Context) -> Found | None:
 @rule(
     "holiday",
     rf"(?:(?P<rel>(?i:last|next|this))\s+)?(?P<h>{alternation(holidays.NAMES)})"
-    rf"(?:,?\s+(?P<y>{YEAR}))?",
+    rf"(?:\s*,?\s+(?P<y>{YEAR}))?",
 )
 def holiday(m: re.Match[str], ctx: Context) -> Found | None:
     """ "Christmas", "Thanksgiving Day", "last Thanksgiving", "Easter 2024"."""
