@@ -17,6 +17,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 
 import ftfy
 import lxml.html
@@ -27,6 +28,7 @@ from inscriptis.model.config import ParserConfig
 from pipeline.models import RawItem
 from pipeline.normalize import normalize_item
 from pipeline.normalize.html import html_to_text
+from pipeline.normalize.language import SAMPLE_CHARS
 from pipeline.normalize.text import clean_text
 
 NOW = datetime(2025, 12, 2, tzinfo=UTC)
@@ -148,7 +150,7 @@ def per_call_us(func: Callable[[], object], repeat: int, number: int) -> float:
 
 
 def _inscriptis_text(raw: RawItem) -> str:
-    return Inscriptis(lxml.html.document_fromstring(raw.text), ParserConfig()).get_text()
+    return str(Inscriptis(lxml.html.document_fromstring(raw.text), ParserConfig()).get_text())
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -181,8 +183,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
 
     sample = clean_text(plain[0].text)
-    for chars in (300, 600, 2000):
-        cost = per_call_us(lambda c=chars: py3langid.classify(sample[:c]), args.repeat, 200)
+    for chars in (300, SAMPLE_CHARS, 600, 2000):
+        cost = per_call_us(partial(py3langid.classify, sample[:chars]), args.repeat, 200)
         print(f"language sample {chars:>4} chars: {cost:7.1f} us")
     lxml_cost = per_item_us(lambda x: html_to_text(x.text), htmls[:200], args.repeat)
     insc_cost = per_item_us(_inscriptis_text, htmls[:200], args.repeat)

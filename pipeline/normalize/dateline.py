@@ -12,7 +12,7 @@ _DATELINE = re.compile(
     (?P<qualifiers>(?:,\ ?[^\W_][^,:;()\n—–]{0,29}){0,3})    # , N.Y.  , Dec 1  , Gaza Strip
     \ ?(?:\((?P<agency>[^\W\d_][^()\n]{1,29})\)\ ?)?          # (Reuters)
     (?P<separator>:|[-–—]{1,2}|--)
-    \s+(?=\S)
+    (?:\s+|\Z)
     """,
     re.VERBOSE,
 )
