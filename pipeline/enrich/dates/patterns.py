@@ -814,7 +814,7 @@ def reference(m: re.Match[str], ctx: Context) -> Found | None:
 # Times of day -----------------------------------------------------------------------------
 
 AMPM = r"(?i:a\.m\.?|p\.m\.?|am\b|pm\b)"
-TZ = r"(?:\s+(?:GMT|UTC|EST|EDT|CST|CDT|MST|MDT|PST|PDT|BST|CET|local\s+time))"
+TZ = r"(?:\s+(?:GMT|UTC|EST|EDT|CST|CDT|MST|MDT|PST|PDT|BST|CET))"
 
 
 def _clock(hour: int, minute: int, ampm: str | None) -> str | None:
@@ -936,13 +936,13 @@ def every_unit(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule(
     "every_weekday",
-    rf"(?:(?i:every|each)\s+)?(?P<w>{WEEKDAY})s(?:\s+(?P<p>{PART}s?))?|"
+    rf"(?:(?i:every|each)\s+)?(?P<w>{WEEKDAY})(?:s(?:\s+(?P<p>{PART}s?))?|\s+(?P<p3>{PART})s)|"
     rf"(?i:every|each)\s+(?P<w2>{WEEKDAY})(?:\s+(?P<p2>{PART}))?",
 )
 def every_weekday(m: re.Match[str], ctx: Context) -> Found | None:
     """ "every Thursday", "on Tuesdays", "Tuesday nights" -> XXXX-WXX-2TNI."""
     name = m["w"] or m["w2"]
-    part = (m["p"] or m["p2"] or "").lower().rstrip("s")
+    part = (m["p"] or m["p2"] or m["p3"] or "").lower().rstrip("s")
     suffix = "T" + PARTS_OF_DAY[part] if part else ""
     return Found("SET", f"XXXX-WXX-{weekday_number(name)}{suffix}")
 

@@ -142,21 +142,29 @@ def _future_to(words: list[re.Match[str]], i: int) -> bool:
     return nxt == "to" and words[i].group().lower() in _BEFORE_TO
 
 
+def _cues(words: list[re.Match[str]]) -> list[Tense]:
+    """The tense cue of each verb group, in order: an auxiliary governs the words after it
+    ("will be held" is future, "would have said" too)."""
+    cues: list[Tense] = []
+    governed = 0  # words left in the verb group of the last future auxiliary
+    for i, word in enumerate(words):
+        cue: Tense | None = "FUTURE" if _future_to(words, i) else _cue(word.group())
+        if governed > 0:
+            governed -= 1
+            if cue in ("PAST", "PRESENT"):
+                continue
+        if cue is not None:
+            governed = 3 if cue == "FUTURE" else 0
+            cues.append(cue)
+    return cues
+
+
 def tense_at(sentences: Sentences, start: int, end: int) -> Tense | None:
     """The tense cue nearest before ``start`` in its sentence, else nearest after ``end``."""
     s_start, s_end = sentences.bounds(start)
     text = sentences.text
-    before: Tense | None = None
-    words = list(_WORD.finditer(text, s_start, start))
-    for i, word in enumerate(words):
-        cue = "FUTURE" if _future_to(words, i) else _cue(word.group())
-        if cue is not None:
-            before = cue
-    if before is not None:
-        return before
-    after = list(_WORD.finditer(text, end, s_end))
-    for i, word in enumerate(after):
-        cue = "FUTURE" if _future_to(after, i) else _cue(word.group())
-        if cue is not None:
-            return cue
-    return None
+    before = _cues(list(_WORD.finditer(text, s_start, start)))
+    if before:
+        return before[-1]
+    after = _cues(list(_WORD.finditer(text, end, s_end)))
+    return after[0] if after else None
