@@ -406,12 +406,6 @@ def _update_period(feed: dict[str, Any]) -> int | None:
     return max(1, seconds // (frequency or 1))
 
 
-def _only_missing_type(parsed: dict[str, Any], content_type: str | None) -> bool:
-    """True when the sole complaint is the Content-Type we were never given."""
-    exc = parsed.get("bozo_exception")
-    return not content_type and type(exc).__name__ == "NonXMLContentType"
-
-
 def _bozo_reason(parsed: dict[str, Any]) -> str:
     exc = parsed.get("bozo_exception")
     if exc is None:
@@ -433,9 +427,9 @@ def parse_feed(
 ) -> ParsedFeed:
     """Parse feed bytes; raise PermanentFetchError when nothing usable is in them."""
     fetched = fetched or utc_now()
-    headers = {"content-location": feed_url}
-    if content_type:
-        headers["content-type"] = content_type
+    # With no Content-Type, pass no headers at all: feedparser then applies the rules for
+    # a document without HTTP metadata instead of calling the feed malformed for it.
+    headers = {"content-type": content_type, "content-location": feed_url} if content_type else None
     try:
         safe_body, dropped = _neutralise(body)
         parsed = feedparser.parse(io.BytesIO(safe_body), response_headers=headers)
@@ -445,7 +439,7 @@ def parse_feed(
     entries = parsed.get("entries") or []
     title = plain_text(feed.get("title"), is_html=_is_html(feed.get("title_detail")))
     warning = None
-    if parsed.get("bozo") and not _only_missing_type(parsed, content_type):
+    if parsed.get("bozo"):
         reason = _bozo_reason(parsed)
         if not entries and not title:
             raise PermanentFetchError(f"malformed feed: {reason}", url=feed_url)
