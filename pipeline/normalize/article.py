@@ -11,7 +11,7 @@ from pipeline.normalize.dateline import split_dateline
 from pipeline.normalize.identity import identify
 from pipeline.normalize.language import detect_language
 from pipeline.normalize.published import date_warning, parse_date
-from pipeline.normalize.text import clean_line, clean_text
+from pipeline.normalize.text import clean_line, clean_text, strip_invisible
 from pipeline.normalize.title import title_from_text
 from pipeline.normalize.urls import canonical_url
 
@@ -29,6 +29,10 @@ def _count_words(text: str) -> int:
 
 def _optional_line(value: str | None) -> str | None:
     return (clean_line(value) or None) if value else None
+
+
+def _optional_id(value: str | None) -> str | None:
+    return (strip_invisible(value) or None) if value else None
 
 
 def _optional_text(value: str | None) -> str | None:
@@ -80,21 +84,22 @@ def normalize_item(
             source=raw.source,
         )
     published, warning = _published(raw, now, future_tolerance)
-    canonical = canonical_url(raw.url)
+    url = _optional_id(raw.url)
+    canonical = canonical_url(url)
     title = _optional_line(raw.title) or title_from_text(text)
     identity, content_fingerprint = identify(
-        given_id=raw.id.strip() if raw.id else None, canonical_url=canonical, text=text
+        given_id=_optional_id(raw.id), canonical_url=canonical, text=text
     )
     return Article(
         id=identity,
-        source=raw.source,
+        source=strip_invisible(raw.source),
         kind=raw.kind,
         text=text,
         fingerprint=content_fingerprint,
         source_name=_optional_line(raw.source_name),
-        url=raw.url.strip() if raw.url else None,
+        url=url,
         canonical_url=canonical,
-        guid=raw.guid,
+        guid=_optional_id(raw.guid),
         title=title,
         summary=_optional_text(raw.summary),
         authors=[a for a in map(clean_line, raw.authors) if a],

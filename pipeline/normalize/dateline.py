@@ -27,6 +27,9 @@ _NOT_PLACES_WORDS = """
 """
 _NOT_PLACES = frozenset(_NOT_PLACES_WORDS.split())
 _MAX_PLACE_CHARS = 40
+# A dateline fits well within this many characters; matching only this far keeps a
+# 10 MB single-paragraph item from costing the regex engine a pass over all of it.
+_HEAD_CHARS = 200
 
 
 def _is_title_case(place: str) -> bool:
@@ -56,8 +59,9 @@ def split_dateline(text: str) -> tuple[str | None, str]:
     title-case place needs an agency and a dash ("Washington (CNN) —"), so ordinary
     openings such as "Netanyahu said: ..." are left alone.
     """
-    match = _DATELINE.match(text)
-    if match is None:
+    head = text[:_HEAD_CHARS]
+    match = _DATELINE.match(head)
+    if match is None or (match.end() == len(head) < len(text)):
         return None, text
     place = match["place"]
     letters = sum(c.isalpha() for c in place)

@@ -15,7 +15,7 @@ _TAG = re.compile(
     r"figure|font|footer|form|h[1-6]|head|header|hr|html|i|iframe|img|input|ins|label|li|link|"
     r"main|mark|meta|nav|noscript|object|ol|option|p|picture|pre|q|s|script|section|select|"
     r"small|source|span|strike|strong|style|sub|summary|sup|svg|table|tbody|td|template|"
-    r"textarea|tfoot|th|thead|time|title|tr|u|ul|video|wbr)(?:\s[^<>]*)?/?>)",
+    r"textarea|tfoot|th|thead|time|title|tr|u|ul|video|wbr)(?:\s[^<>]{0,2000})?/?>)",
     re.IGNORECASE,
 )
 # lxml refuses str input that declares an encoding.

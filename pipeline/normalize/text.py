@@ -10,7 +10,7 @@ import ftfy
 
 from pipeline.normalize.html import html_to_text, looks_like_html
 
-__all__ = ["clean_line", "clean_text", "looks_broken"]
+__all__ = ["clean_line", "clean_text", "looks_broken", "strip_invisible"]
 
 # One scan collects every character that may need work (anything but printable ASCII,
 # tab and newline); clean articles have none, or a few curly quotes and dashes.
@@ -117,6 +117,13 @@ def clean_text(text: str) -> str:
         for separator in _LINE_SEPARATORS.intersection(unusual):
             text = text.replace(separator, "\n")
     return _paragraphs(text)
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without surrounding white space and without the characters that cannot be
+    seen or encoded (controls, zero-width characters, lone surrogates): for URLs and ids."""
+    text = text.strip()
+    return _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
 
 
 def clean_line(text: str) -> str:

@@ -7,6 +7,7 @@ import re
 __all__ = ["MAX_TITLE_CHARS", "first_sentence", "shorten", "title_from_text"]
 
 MAX_TITLE_CHARS = 120
+_SEARCH_CHARS = 2000
 
 # A sentence ends at . ! or ? (optionally closed by a quote or bracket) before a space
 # and a capital, digit or opening quote.
@@ -23,7 +24,8 @@ _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 def _ends_sentence(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return True
-    word = text[:dot].rsplit(None, 1)[-1] if text[:dot].strip() else ""
+    before = text[max(0, dot - 40) : dot]
+    word = before.rsplit(None, 1)[-1] if before.strip() else ""
     word = word.lstrip("\"'“‘«([")
     # Initials and dotted abbreviations ("J.", "U.S.") and known ones ("Mr.", "Dec.").
     return not (len(word) == 1 or "." in word or word.lower() in _ABBREVIATIONS)
@@ -31,7 +33,8 @@ def _ends_sentence(text: str, dot: int) -> bool:
 
 def first_sentence(text: str) -> str:
     """The first sentence of the first paragraph of ``text``."""
-    paragraph = text.split("\n", 1)[0]
+    # A title needs no more than the opening of the first paragraph.
+    paragraph = text[:_SEARCH_CHARS].split("\n", 1)[0]
     for match in _SENTENCE_END.finditer(paragraph):
         if _ends_sentence(paragraph, match.start()):
             return paragraph[: match.end()].rstrip()

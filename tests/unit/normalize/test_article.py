@@ -206,3 +206,19 @@ def test_article_serialises_to_json(make_raw: MakeRaw) -> None:
     """The article survives the JSON round trip the queue and stream use."""
     article = normalize_item(seed_item(), now=NOW)
     assert type(article).model_validate_json(article.model_dump_json()) == article
+
+
+def test_ids_and_urls_lose_characters_that_cannot_be_written(make_raw: MakeRaw) -> None:
+    """A lone surrogate or control character in an id, guid or URL cannot break the JSON."""
+    article = normalize_item(
+        make_raw(
+            id=" a\ud800b ", guid="g\x00uid", url="https://e.x/p\u200bath\udcff", source="s\udc80"
+        )
+    )
+    assert (article.id, article.guid, article.url, article.source) == (
+        "ab",
+        "guid",
+        "https://e.x/path",
+        "s",
+    )
+    article.model_dump_json()
