@@ -507,7 +507,33 @@ def relative_unit(m: re.Match[str], ctx: Context) -> Found | None:
     unit = unit_of(m["u"])
     if m["rel"].lower() == "past" and not m.group().lower().startswith("the"):
         return None  # "past year" alone is usually a duration
+    if unit in ("decade", "century") and m["rel"].lower() in ("past", "last"):
+        return Found("DURATION", duration_value(1, unit))  # "the past decade" is P10Y
     return _unit_date(unit, offset, ctx, ctx.tense(m))
+
+
+@rule(
+    "year_end",
+    r"(?i:(?:the\s+)?end\s+of\s+the\s+(?P<u>year|month)|(?P<y>year)[- ]end|year's\s+end)",
+)
+def year_end(m: re.Match[str], ctx: Context) -> Found | None:
+    """ "by year-end", "by the end of the month": this year or month, mod END."""
+    dct = ctx.anchor.dct
+    if (m["u"] or "year").lower() == "month":
+        return Found("DATE", "XXXX-XX" if dct is None else month_value(dct.year, dct.month), "END")
+    return Found("DATE", year_value(ctx.anchor.year), "END")
+
+
+@rule("full_year", r"(?i:the\s+(?:full|whole|entire)\s+year)")
+def full_year(m: re.Match[str], ctx: Context) -> Found | None:
+    """ "the full year": the year of publication."""
+    return Found("DATE", year_value(ctx.anchor.year))
+
+
+@rule("year_ended", r"(?i:the\s+(?:fiscal\s+)?year)(?=\s+(?:ended|ending|to)\b)")
+def year_ended(m: re.Match[str], ctx: Context) -> Found | None:
+    """ "the year ended March 31": a year-long period."""
+    return Found("DURATION", "P1Y")
 
 
 @rule("the_weekend", r"(?i:the\s+weekend)")
@@ -727,6 +753,11 @@ def duration(m: re.Match[str], ctx: Context) -> Found | None:
     if m["n"].lower() in ("a", "an") and m.group().lower().startswith(("the", "past", "last")):
         return None
     text = ctx.sentences.text
+    fraction = m.group(m.lastindex or 0) and f"{m['n']}-{m['u']}" in m.group()
+    if unit == "quarter" and (fraction or text.startswith(" of", m.end())):
+        return None  # "three-quarters of its food", "a quarter of the market": fractions
+    if unit == "second" and m["n"].lower() in ("a", "an", "one"):
+        return None  # "a second group"
     if m["n"].lower() in ("a", "an", "one") and unit in ("year", "month", "week", "day"):
         before = text[max(0, m.start() - 24) : m.start()]
         if re.search(
@@ -779,7 +810,6 @@ def unit_long(m: re.Match[str], ctx: Context) -> Found | None:
 # marked in TimeML less often than not, so they are left out.
 _REFS = {
     "now": "PRESENT_REF",
-    "right now": "PRESENT_REF",
     "currently": "PRESENT_REF",
     "current": "PRESENT_REF",
     "presently": "PRESENT_REF",
@@ -802,8 +832,6 @@ _REFS = {
 def reference(m: re.Match[str], ctx: Context) -> Found | None:
     """ "now", "currently" -> PRESENT_REF; "recently" -> PAST_REF; "the future" -> FUTURE_REF."""
     key = re.sub(r"\s+", " ", m.group().lower())
-    if key == "right now":
-        return None  # TimeML marks only "now"; the "now" rule will take it
     if key == "current":
         after = ctx.sentences.text[m.end() : m.end() + 12].lower()
         if re.match(r"\s+(?:account|affairs|events|rate|form|season|members?|version)", after):
