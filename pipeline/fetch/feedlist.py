@@ -91,6 +91,8 @@ def parse_duration(text: str) -> float:
 def _check_url(url: str) -> str | None:
     """Why ``url`` cannot be a feed, or None when it can."""
     parts = urlsplit(url)
+    if "://" not in url:
+        return "not a URL (expected http://... or https://...)"
     if parts.scheme.lower() not in ("http", "https"):
         return "only http and https feeds are supported"
     if not parts.hostname:

@@ -61,7 +61,14 @@ _FLOATS = {
     "last_new_item",
     "usual_rate",
 }
-_INTS = {"last_error_status", "consecutive_failures", "items_counted", "items_total", "fetches"}
+_INTS = {
+    "last_error_status",
+    "consecutive_failures",
+    "items_counted",
+    "items_total",
+    "fetches",
+    "successes",
+}
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,12 @@ class FeedHealth:
     last_new_item: float | None = None
     usual_rate: float | None = None  # items/day when the last new item arrived
     fetches: int = 0
+    successes: int = 0
+
+    @property
+    def rate_known(self) -> bool:
+        """True once two successful polls have measured something (before: only the prior)."""
+        return self.successes >= 2
 
     @property
     def rate_per_second(self) -> float:
@@ -107,7 +120,8 @@ class FeedHealth:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict of every field, plus the derived rate."""
-        return {**asdict(self), "items_per_day": round(self.items_per_day, 2)}
+        rate = round(self.items_per_day, 2) if self.rate_known else None
+        return {**asdict(self), "items_per_day": rate}
 
 
 def feed_key(settings: Settings, url: str) -> str:
@@ -220,6 +234,7 @@ def after_success(
         items_counted=health.items_counted + (new_items if counted else 0),
         items_total=health.items_total + new_items,
         fetches=health.fetches + 1,
+        successes=health.successes + 1,
     )
     if new_items:
         updated = replace(updated, last_new_item=now, usual_rate=updated.items_per_day)

@@ -34,6 +34,12 @@ def _ago(ts: float | None, now: float) -> str:
     return f"in {text}" if future else f"{text} ago"
 
 
+def _rate(health: FeedHealth) -> str:
+    if not health.rate_known:
+        return "items/day not known yet"
+    return f"{health.items_per_day:.1f} items/day"
+
+
 def feed_state(health: FeedHealth, now: float) -> str:
     """One word: new, ok, failing or silent."""
     if health.fetches == 0:
@@ -77,7 +83,7 @@ def format_health_table(healths: Sequence[FeedHealth], now: float) -> str:
         lines.append(
             f"         last success {_ago(health.last_success, now)}"
             f" | next poll {_ago(health.next_poll, now)}"
-            f" | {health.items_per_day:.1f} items/day"
+            f" | {_rate(health)}"
             f" | failure weight {health.failure_weight:.1f}"
             f" ({health.consecutive_failures} in a row)"
         )

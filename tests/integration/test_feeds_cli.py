@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import structlog
 
 from pipeline.cli import main
 from pipeline.fetch.health import FeedHealth, save_health
@@ -23,6 +24,14 @@ pytestmark = pytest.mark.integration
 def server() -> Iterator[FeedServer]:
     with feed_server() as srv:
         yield srv
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """The CLI points structlog at a test's captured stderr, closed after it: undo that."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture
@@ -88,6 +97,7 @@ def test_feeds_lists_health_and_flags_silent_feeds(
         url="https://quiet.example/rss",
         title="Quiet",
         fetches=40,
+        successes=40,
         last_success=now - 600,
         items_counted=200,
         usual_rate=24.0,
@@ -112,11 +122,13 @@ def test_feeds_lists_health_and_flags_silent_feeds(
     assert "SILENT   https://quiet.example/rss  (Quiet)" in out
     assert "silent: no new item for 3d, usually 24.0/day" in out
     assert "FAILING  https://down.example/rss" in out
+    assert "next poll in 4h | items/day not known yet | failure weight 3.0 (3 in a row)" in out
     assert "(transient HTTP 503): HTTP 503 Service Unavailable" in out
     assert main(["feeds", "--json"]) == 0
     records = {r["url"]: r for r in json.loads(capsys.readouterr().out)}
     assert records["https://quiet.example/rss"]["silent"] is True
     assert records["https://down.example/rss"]["state"] == "failing"
     assert records["https://down.example/rss"]["failure_weight"] == 3.0
+    assert records["https://down.example/rss"]["items_per_day"] is None
     assert main(["feeds", "--silent", "--json"]) == 0
     assert [r["url"] for r in json.loads(capsys.readouterr().out)] == ["https://quiet.example/rss"]

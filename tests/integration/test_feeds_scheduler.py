@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import redis as redis_lib
+import structlog
 
 from pipeline.fetch.fetcher import FetchContext
 from pipeline.fetch.health import load_health
@@ -34,6 +35,13 @@ from tests.integration.feeds_server import (
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """A CLI test run before may have left structlog writing to a closed capture file."""
+    structlog.reset_defaults()
+    yield
 
 
 @pytest.fixture

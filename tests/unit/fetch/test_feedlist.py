@@ -45,7 +45,7 @@ https://ok.example/quote name="unterminated
     assert "unknown option 'colour=blue'" in reasons[3]
     assert "not a duration" in reasons[4]
     assert reasons[5] == "duplicate of line 1"
-    assert reasons[6] == "only http and https feeds are supported"
+    assert reasons[6] == "not a URL (expected http://... or https://...)"
     assert "cannot split line" in reasons[7]
     assert str(feed_list.problems[0]).startswith("line 2: only http and https")
 
