@@ -439,6 +439,12 @@ def parse_feed(
     entries = parsed.get("entries") or []
     title = plain_text(feed.get("title"), is_html=_is_html(feed.get("title_detail")))
     warning = None
+    if not body.strip():
+        raise PermanentFetchError("malformed feed: the body is empty", url=feed_url)
+    if not parsed.get("bozo") and not parsed.get("version") and not entries and not feed:
+        raise PermanentFetchError(
+            "not a feed: well-formed XML with nothing a feed has", url=feed_url
+        )
     if parsed.get("bozo"):
         reason = _bozo_reason(parsed)
         if not entries and not title:

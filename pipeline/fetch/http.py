@@ -247,14 +247,16 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, math.ceil(seconds))
 
 
-def _inflate(chunks: Iterable[bytes], wbits: int) -> Iterator[bytes]:
-    """Decompress a zlib/gzip/raw-deflate stream, at most ``_CHUNK`` output bytes per step."""
+def _inflate(chunks: Iterable[bytes], wbits: int, *, members: bool = False) -> Iterator[bytes]:
+    """Decompress a zlib/gzip/raw-deflate stream, at most ``_CHUNK`` output bytes per step.
+
+    With ``members``, a stream of concatenated gzip members is decoded whole.
+    """
     decoder = zlib.decompressobj(wbits)
     for chunk in chunks:
         data = chunk
         while data:
-            if decoder.eof:  # concatenated gzip members: start on the next one
-                data = decoder.unused_data + data
+            if decoder.eof and members:
                 decoder = zlib.decompressobj(wbits)
             out = decoder.decompress(data, _CHUNK)
             if out:
@@ -265,6 +267,8 @@ def _inflate(chunks: Iterable[bytes], wbits: int) -> Iterator[bytes]:
                 out = decoder.decompress(b"", _CHUNK)
                 if out:
                     yield out
+            if not data and decoder.eof and members:
+                data = decoder.unused_data
     tail = decoder.flush()
     if tail:
         yield tail
@@ -293,8 +297,8 @@ def _inflate_deflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
 
 _DECODERS: dict[str, Callable[[Iterable[bytes]], Iterator[bytes]]] = {
-    "gzip": lambda chunks: _inflate(chunks, 16 + zlib.MAX_WBITS),
-    "x-gzip": lambda chunks: _inflate(chunks, 16 + zlib.MAX_WBITS),
+    "gzip": lambda chunks: _inflate(chunks, 16 + zlib.MAX_WBITS, members=True),
+    "x-gzip": lambda chunks: _inflate(chunks, 16 + zlib.MAX_WBITS, members=True),
     "deflate": _inflate_deflate,
     "identity": lambda chunks: iter(chunks),
 }

@@ -408,3 +408,28 @@ def test_parse_retry_after_values(value: str | None, expected: float | None) -> 
 def test_parse_retry_after_past_date_is_zero() -> None:
     """A date in the past means: now."""
     assert parse_retry_after("Mon, 01 Jan 2001 00:00:00 GMT") == 0.0
+
+
+def test_concatenated_gzip_members_are_all_decoded(
+    server: LocalServer, client: httpx.Client
+) -> None:
+    """A gzip body made of several members (as some servers stream it) decodes whole."""
+    half = len(FEED) // 2
+    body = gzip.compress(FEED[:half]) + gzip.compress(FEED[half:])
+    server.route("/multi")(lambda req: send(req, body, headers={"Content-Encoding": "gzip"}))
+    assert fetch_feed(client, server.base + "/multi", limits=LIMITS).body == FEED
+
+
+def test_corrupt_or_unknown_encoding_is_permanent(
+    server: LocalServer, client: httpx.Client
+) -> None:
+    """A body that is not the gzip it claims, or an encoding we never asked for, is refused."""
+    server.route("/bad-gzip")(
+        lambda req: send(req, b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    )
+    server.route("/br")(lambda req: send(req, b"\x1b\x00", headers={"Content-Encoding": "br"}))
+    with pytest.raises(PermanentFetchError, match="could not be decompressed"):
+        fetch_feed(client, server.base + "/bad-gzip", limits=LIMITS)
+    with pytest.raises(PermanentFetchError, match="unsupported Content-Encoding 'br'"):
+        fetch_feed(client, server.base + "/br", limits=LIMITS)
+    assert server.requests[-1][1]["accept-encoding"] == "gzip, deflate"

@@ -122,14 +122,16 @@ def test_malformed_feed_with_entries_keeps_them_with_a_warning() -> None:
         (FEEDS / "not_a_feed.html").read_bytes(),
         b"\x00\x01\x02 binary garbage \xff\xfe",
         b"<rss version='2.0'></rss5",
+        b"",
+        b'<?xml version="1.0"?><config><option>1</option></config>',
     ],
-    ids=["html-page", "garbage", "truncated"],
+    ids=["html-page", "garbage", "truncated", "empty", "other-xml"],
 )
 def test_unusable_feed_is_a_permanent_error_with_reason(body: bytes) -> None:
     """Nothing usable: PermanentFetchError whose reason says what was wrong."""
     with pytest.raises(PermanentFetchError) as caught:
         parse_feed(body, feed_url=FEED_URL, content_type="text/xml")
-    assert caught.value.reason.startswith("malformed feed: ")
+    assert caught.value.reason.startswith(("malformed feed: ", "not a feed: "))
     assert caught.value.url == FEED_URL
 
 
