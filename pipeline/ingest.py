@@ -11,7 +11,7 @@ import structlog
 from redis import Redis
 
 from pipeline.dedup import BatchWriter
-from pipeline.fetch.replay import ReplayStats, read_items, replay_items
+from pipeline.fetch.replay import ReplayStats, replay_items
 from pipeline.fetch.watch import FolderWatcher
 from pipeline.models import DeadLetter, RawItem
 from pipeline.queueing import EnqueueSummary, enqueue_items
@@ -109,7 +109,14 @@ def watch_paths(
             dead = _DeadLetterBuffer(writer)
 
             summary.enqueued = enqueue_items(
-                redis, settings, _split(_read_files(new_files, settings, summary.stats), dead)
+                redis,
+                settings,
+                _split(
+                    replay_items(
+                        new_files, max_item_bytes=settings.max_item_bytes, stats=summary.stats
+                    ),
+                    dead,
+                ),
             )
             dead.flush()
             summary.dead_letters = dead.written
@@ -129,22 +136,12 @@ def watch_paths(
     return total
 
 
-def _read_files(
-    files: Sequence[Path], settings: Settings, stats: ReplayStats
-) -> Iterator[RawItem | DeadLetter]:
-    for path in files:
-        stats.files += 1
-        for item in read_items(path, max_item_bytes=settings.max_item_bytes):
-            if isinstance(item, DeadLetter):
-                stats.rejected += 1
-            else:
-                stats.items += 1
-            yield item
-
-
 def _accumulate(total: ReplaySummary, part: ReplaySummary) -> None:
     total.stats.files += part.stats.files
     total.stats.items += part.stats.items
     total.stats.rejected += part.stats.rejected
+    total.stats.skipped += part.stats.skipped
+    for suffix, count in part.stats.skipped_suffixes.items():
+        total.stats.skipped_suffixes[suffix] = total.stats.skipped_suffixes.get(suffix, 0) + count
     total.enqueued.add(part.enqueued)
     total.dead_letters += part.dead_letters

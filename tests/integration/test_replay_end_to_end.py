@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from rq import Queue
+from rq.intermediate_queue import IntermediateQueue
 from rq.registry import StartedJobRegistry
 
 from pipeline.cli import main
@@ -95,6 +97,19 @@ def test_bad_inputs_become_dead_letters_and_the_rest_lands(
         assert fields[b"reason"] and fields[b"error"] and fields[b"at"] and fields[b"input"]
 
 
+def _recover_abandoned_jobs(queue: Queue) -> None:
+    """What RQ's periodic maintenance does, on its own schedule, for a dead worker's job:
+    a job it had started is retried; one it had taken off the queue but not yet
+    registered as started (killed between the two steps) goes back on the queue."""
+    StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 10**6)
+    intermediate = IntermediateQueue(queue.key, connection=queue.connection)
+    for job_id in intermediate.get_job_ids():
+        job = queue.fetch_job(job_id)
+        intermediate.remove(job_id)
+        if job is not None and job_id not in queue.started_job_registry:
+            queue.enqueue_job(job)
+
+
 def test_worker_killed_mid_run_then_rerun_writes_each_article_once(
     env: dict[str, str], settings: Settings, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
@@ -122,9 +137,7 @@ def test_worker_killed_mid_run_then_rerun_writes_each_article_once(
     written_before = redis_client.xlen(settings.articles_stream)
     assert 0 < written_before < count
 
-    # what RQ's maintenance does once the dead worker's job expires: schedule its retry
-    queue = make_queue(redis_client, settings)
-    StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 10**6)
+    _recover_abandoned_jobs(make_queue(redis_client, settings))
     subprocess.run([*cmd, "replay", str(tmp_path)], env=env, check=True, timeout=60)
     time.sleep(2.5)  # the first retry is due after 2 s; a burst worker enqueues due retries
     subprocess.run([*cmd, "worker", "--burst"], env=env, check=True, timeout=120)
@@ -198,6 +211,8 @@ def test_watch_picks_up_each_new_file_once(
     )
     queue = make_queue(redis_client, settings)
     try:
+        (drop / "notes.md").write_text("# not an article format\n")
+        (drop / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 binary")
         for n in range(3):
             (drop / f"story-{n}.txt").write_text(f"Headline {n}\n\nBody of story number {n}.")
             deadline = time.monotonic() + 20
@@ -210,6 +225,7 @@ def test_watch_picks_up_each_new_file_once(
         watcher.send_signal(signal.SIGTERM)
         watcher.communicate(timeout=20)
     assert watcher.returncode == 0
+    assert redis_client.xlen(settings.dead_stream) == 0  # unknown suffixes are skipped
     assert _run("worker", "--burst") == 0
     titles = sorted(a["title"] for a in _articles(redis_client, settings))
     assert titles == ["Headline 0", "Headline 1", "Headline 2"]
