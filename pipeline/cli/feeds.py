@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -13,7 +14,7 @@ from pipeline.cli.app import cli, connect, get_settings
 from pipeline.errors import ConfigurationError
 from pipeline.fetch.feedlist import FeedList, load_feeds
 from pipeline.fetch.fetcher import fetch_all, open_context
-from pipeline.fetch.health import is_silent, list_health
+from pipeline.fetch.health import is_silent, list_health, load_many
 from pipeline.fetch.report import format_health_table, health_records, summarize_outcomes
 from pipeline.fetch.schedule import Scheduler, SchedulerLocked, stop_on_signals
 
@@ -79,7 +80,7 @@ def fetch(
         outcomes = fetch_all(fetch_ctx, feed_list.feeds, workers=workers)
     for outcome in outcomes:
         if as_json:
-            click.echo(json.dumps({**outcome.__dict__, "enqueued": outcome.enqueued}))
+            click.echo(json.dumps({**dataclasses.asdict(outcome), "enqueued": outcome.enqueued}))
         else:
             click.echo(outcome.describe())
     if not as_json:
@@ -125,13 +126,13 @@ def schedule(
     """Keep polling the feeds in FEEDS, each on its own adaptive interval with back-off;
     FEEDS is re-read when it changes; SIGTERM/SIGINT finish the fetches in flight and stop."""
     settings = get_settings(ctx, fetch_per_host=per_host)
-    _load(feeds_path)
+    feed_list = _load(feeds_path)
     redis = connect(settings)
     stop = threading.Event()
     with open_context(settings, redis) as fetch_ctx:
         scheduler = Scheduler(fetch_ctx, feeds_path, workers=workers, lock_ttl=lock_ttl)
         stop_on_signals(stop, also=scheduler.wake)
-        scheduler.load()
+        scheduler.load(feed_list)
         try:
             summary = scheduler.run(stop, exit_if_locked=exit_if_locked)
         except SchedulerLocked as exc:
@@ -143,14 +144,24 @@ def schedule(
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="A JSON array with every health field.")
 @click.option("--silent", "only_silent", is_flag=True, help="Only feeds that have gone silent.")
+@click.option(
+    "--feeds",
+    "feeds_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Only the feeds of this FEEDS file (default: every feed ever polled).",
+)
 @click.pass_context
-def feeds(ctx: click.Context, as_json: bool, only_silent: bool) -> None:
+def feeds(ctx: click.Context, as_json: bool, only_silent: bool, feeds_path: Path | None) -> None:
     """Each known feed's health: last success, last error and why, failure weight, next
     poll, items/day; flags feeds gone silent compared with their usual rate."""
     settings = get_settings(ctx)
+    feed_list = _load(feeds_path) if feeds_path else None
     redis = connect(settings)
     now = time.time()
-    healths = list_health(redis, settings)
+    if feed_list is None:
+        healths = list_health(redis, settings)
+    else:
+        healths = load_many(redis, settings, [f.url for f in feed_list.feeds])
     if only_silent:
         healths = [h for h in healths if is_silent(h, now)]
     if as_json:

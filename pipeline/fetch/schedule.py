@@ -23,6 +23,7 @@ from types import FrameType
 
 import structlog
 from redis import Redis
+from redis.exceptions import RedisError
 
 from pipeline.errors import ConfigurationError, PipelineError
 from pipeline.fetch.feedlist import FeedList, FeedSpec, load_feeds
@@ -138,12 +139,14 @@ class Scheduler:
         self._file_state: tuple[int, int, int] | None = None
         self._digest = ""
 
-    def load(self) -> FeedList:
-        """(Re)read FEEDS and schedule its feeds: new ones when their health says, else now."""
+    def load(self, feed_list: FeedList | None = None) -> FeedList:
+        """(Re)read FEEDS (unless given) and schedule its feeds: known ones when their health
+        says, new ones now."""
         self._file_state = _stat(self.feeds_path)
-        feed_list = load_feeds(self.feeds_path)
-        for problem in feed_list.problems:
-            log.warning("feeds_line_skipped", path=str(self.feeds_path), problem=str(problem))
+        if feed_list is None:
+            feed_list = load_feeds(self.feeds_path)
+            for problem in feed_list.problems:
+                log.warning("feeds_line_skipped", path=str(self.feeds_path), problem=str(problem))
         added = [f for f in feed_list.feeds if f.url not in self.feeds]
         removed = set(self.feeds) - {f.url for f in feed_list.feeds}
         self.feeds = {f.url: f for f in feed_list.feeds}
@@ -239,16 +242,26 @@ class Scheduler:
             return self.summary
         renew_every = self.lock_ttl / 3
         renewed = last_progress = time.monotonic()
+        outage = 0
         try:
             while not stop.is_set():
-                if time.monotonic() - renewed >= renew_every:
-                    if not self.lock.renew():
-                        log.error("scheduler_lock_lost", key=self.lock.key)
-                        self.summary.lock_lost = True
-                        break
-                    renewed = time.monotonic()
-                self.wake.clear()  # before tick: a poll finishing during it wakes the wait
-                self.tick()
+                try:
+                    if time.monotonic() - renewed >= renew_every:
+                        if not self.lock.renew():
+                            log.error("scheduler_lock_lost", key=self.lock.key)
+                            self.summary.lock_lost = True
+                            break
+                        renewed = time.monotonic()
+                    self.wake.clear()  # before tick: a poll finishing during it wakes the wait
+                    self.tick()
+                    outage = 0
+                except RedisError as exc:
+                    # Keep running through a Redis outage; if it outlasts the lock's TTL,
+                    # the next renewal finds the lock gone and the scheduler stops.
+                    outage += 1
+                    log.error("scheduler_redis_failed", error=str(exc), attempt=outage)
+                    stop.wait(min(2.0**outage, renew_every))
+                    continue
                 if time.monotonic() - last_progress >= self.progress_every:
                     self._log_progress()
                     last_progress = time.monotonic()
@@ -264,7 +277,10 @@ class Scheduler:
             self.pool.close()  # waits for the fetches in flight
             self.collect()
             if not self.summary.lock_lost:
-                self.lock.release()
+                try:
+                    self.lock.release()
+                except RedisError as exc:  # it expires by itself after its TTL
+                    log.error("scheduler_lock_not_released", error=str(exc))
             self._log_progress(event="scheduler_stopped")
         return self.summary
 

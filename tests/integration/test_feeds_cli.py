@@ -89,7 +89,7 @@ def test_fetch_bad_usage_and_unreachable_redis_are_errors(
 
 
 def test_feeds_lists_health_and_flags_silent_feeds(
-    env: Settings, redis_client: object, capsys: pytest.CaptureFixture[str]
+    env: Settings, redis_client: object, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ):
     """`pipeline feeds` shows each feed's state, its last error and why, and silent feeds."""
     now = time.time()
@@ -132,3 +132,8 @@ def test_feeds_lists_health_and_flags_silent_feeds(
     assert records["https://down.example/rss"]["items_per_day"] is None
     assert main(["feeds", "--silent", "--json"]) == 0
     assert [r["url"] for r in json.loads(capsys.readouterr().out)] == ["https://quiet.example/rss"]
+    only = tmp_path / "feeds.txt"
+    only.write_text("https://quiet.example/rss\nhttps://never.example/rss\n")
+    assert main(["feeds", "--feeds", str(only), "--json"]) == 0
+    states = {r["url"]: r["state"] for r in json.loads(capsys.readouterr().out)}
+    assert states == {"https://quiet.example/rss": "silent", "https://never.example/rss": "new"}
