@@ -67,7 +67,8 @@ def test_rewritten_doctype_keeps_only_short_plain_entities() -> None:
     """Long, nested, parameter and external entities go; short literal ones stay."""
     body = (
         b'<?xml version="1.0"?>\n<!DOCTYPE rss PUBLIC '
-        b'"-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd" [\n'
+        b'"-//Netscape Communications//DTD RSS 0.91//EN" '
+        b'"http://my.netscape.com/publish/formats/rss-0.91.dtd" [\n'
         b'<!ENTITY ok "fine">\n<!ENTITY copy "&#169;">\n<!ENTITY nested "&ok;&ok;">\n'
         b'<!ENTITY ext SYSTEM "file:///etc/passwd">\n<!ENTITY % pe "x">\n'
         b'<!-- a ] and a > inside a comment -->\n<!ENTITY long "' + b"x" * 100 + b'">\n]>\n<rss/>'
