@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.normalize.text import clean_line, clean_text, looks_broken
+from pipeline.normalize.text import _paragraphs, clean_line, clean_text, looks_broken
 from tests.unit.normalize.conftest import resource
 
 
@@ -113,3 +113,12 @@ def test_clean_text_output_shape(raw: str) -> None:
     assert all(p and "\n" not in p for p in text.split("\n\n")) or text == ""
     assert unicodedata.is_normalized("NFC", text)
     assert clean_text(text) == text
+
+
+_LINE_BREAKS = str.maketrans({"\u2029": "\n\n", "\u2028": "\n", "\x0b": "\n", "\x0c": "\n"})
+
+
+@given(st.text(alphabet="ab \n\t\u00a0\u2009\u3000\u2029\u2028\x0b\x0c", max_size=40))
+def test_tidy_fast_path_agrees_with_the_full_paragraph_pass(raw: str) -> None:
+    """Text already tidy is returned as is, anything else goes through the full pass."""
+    assert clean_text(raw) == _paragraphs(raw.translate(_LINE_BREAKS))
