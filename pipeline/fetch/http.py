@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import email.utils
 import math
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -409,6 +410,15 @@ def _fetch(
             response.close()
 
 
+def _is_certificate_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
 def _describe(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
@@ -445,6 +455,10 @@ def fetch_feed(
             f"server broke the connection or the protocol: {exc}", url=url
         ) from exc
     except (httpx.NetworkError, httpx.ProxyError) as exc:
+        if _is_certificate_error(exc):
+            # A certificate that does not fit will not start fitting on the next poll.
+            reason = f"TLS certificate not accepted: {_describe(exc)}"
+            raise PermanentFetchError(reason, url=url) from exc
         raise TransientFetchError(f"network error: {_describe(exc)}", url=url) from exc
     except httpx.HTTPError as exc:
         raise PermanentFetchError(f"HTTP error: {_describe(exc)}", url=url) from exc

@@ -1,0 +1,129 @@
+"""HTTPS through the guard: the vetted IP is dialled, the certificate is checked for the name."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline.errors import PermanentFetchError
+from pipeline.fetch.http import FetchLimits, build_client, fetch_feed
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command"),
+]
+
+FEED = b'<rss version="2.0"><channel><title>Over TLS</title></channel></rss>'
+
+
+def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
+    """A throw-away self-signed certificate for ``name``."""
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path, list[str]]]:
+    """An HTTPS server on 127.0.0.1 for feed.test; yields port, certificate, SNI names seen."""
+    cert, key = self_signed(tmp_path, "feed.test")
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(FEED)))
+            self.end_headers()
+            self.wfile.write(FEED)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: seen.append(str(name)) and None
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        yield int(httpd.server_address[1]), cert, seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def trust(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
+    """Make the fetcher's TLS context trust the certificates appended to the list."""
+    trusted: list[Path] = []
+    real = httpx.create_ssl_context
+
+    def create_ssl_context(*args: object, **kwargs: object) -> ssl.SSLContext:
+        context = real()
+        for cert in trusted:
+            context.load_verify_locations(cert)
+        return context
+
+    monkeypatch.setattr(httpx, "create_ssl_context", create_ssl_context)
+    yield trusted
+
+
+def test_https_to_vetted_ip_keeps_name_for_sni_and_certificate(
+    tls_server: tuple[int, Path, list[str]], trust: list[Path]
+) -> None:
+    """The connection goes to 127.0.0.1, yet TLS is negotiated and verified for feed.test."""
+    port, cert, seen = tls_server
+    trust.append(cert)
+    limits = FetchLimits(timeout=3, allow_private=True)
+    with build_client(limits, resolver=lambda host, p: ["127.0.0.1"]) as client:
+        response = fetch_feed(client, f"https://feed.test:{port}/feed", limits=limits)
+    assert response.body == FEED
+    assert seen == ["feed.test"]
+
+
+def test_certificate_for_another_name_is_rejected(
+    tls_server: tuple[int, Path, list[str]], trust: list[Path]
+) -> None:
+    """A certificate that does not name the host fails the fetch, and says why."""
+    port, cert, _ = tls_server
+    trust.append(cert)
+    limits = FetchLimits(timeout=3, allow_private=True)
+    with (
+        build_client(limits, resolver=lambda host, p: ["127.0.0.1"]) as client,
+        pytest.raises(PermanentFetchError, match="TLS certificate not accepted"),
+    ):
+        fetch_feed(client, f"https://other.test:{port}/feed", limits=limits)
