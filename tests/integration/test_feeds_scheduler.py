@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 import redis as redis_lib
 import structlog
+from structlog.testing import capture_logs
 
 from pipeline.fetch.fetcher import FetchContext
 from pipeline.fetch.health import load_health
 from pipeline.fetch.http import FetchLimits, build_client
 from pipeline.fetch.schedule import Scheduler, SchedulerLock, SchedulerLocked
 from pipeline.settings import Settings
-from tests.conftest import RedisServer
+from tests.conftest import RedisServer, _redis_server_binary
 from tests.integration.feeds_server import (
     FakeClock,
     FeedServer,
@@ -222,3 +223,43 @@ def test_sigterm_finishes_in_flight_fetches_and_releases_the_lock(
     health = load_health(redis_client, settings, server.url("/slow"))
     assert health.last_outcome == "new"  # the fetch in flight was finished and recorded
     assert redis_client.get(settings.key("scheduler", "lock")) is None
+
+
+def test_scheduler_rides_out_a_redis_outage(server: FeedServer, tmp_path: Path):
+    """With Redis gone the scheduler logs the failure and keeps running; stop still works."""
+    binary = _redis_server_binary()
+    assert binary is not None
+    own = RedisServer(binary, tmp_path)
+    try:
+        settings = Settings(redis_url=own.url, fetch_allow_private=True, fetch_timeout=5)
+        limits = FetchLimits.from_settings(settings)
+        server.routes["/a"] = Route(make_rss([("a1", "t")]))
+        feeds = tmp_path / "feeds.txt"
+        feeds.write_text(server.url("/a") + "\n")
+        with build_client(limits) as client, capture_logs() as logs:
+            ctx = FetchContext(
+                settings=settings,
+                redis=own.client(),
+                client=client,
+                limits=limits,
+                enqueue=Recorder(),
+            )
+            scheduler = Scheduler(ctx, feeds, lock_ttl=3, max_sleep=0.1)
+            scheduler.load()
+            stop = threading.Event()
+            running = threading.Thread(target=scheduler.run, args=(stop,))
+            running.start()
+            deadline = time.monotonic() + 10
+            while not server.hits("/a") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            own.stop()
+            time.sleep(1.5)
+            assert running.is_alive()
+            stop.set()
+            running.join(10)
+        assert not running.is_alive()
+        events = [e["event"] for e in logs]
+        assert "scheduler_redis_failed" in events
+        assert events[-1] == "scheduler_stopped"
+    finally:
+        own.stop()
