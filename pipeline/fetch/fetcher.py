@@ -163,8 +163,7 @@ def _poll(
     seen = filter_seen(ctx.redis, ctx.settings, feed.url, items)
     jobs = ctx.enqueue(ctx.redis, ctx.settings, seen.to_enqueue) if seen.to_enqueue else 0
     mark_seen(ctx.redis, ctx.settings, seen)  # only after the queue has them
-    floor = max(parsed.ttl_seconds or 0, parsed.update_period_seconds or 0) or None
-    hints = replace(hints, ttl=floor)
+    hints = replace(hints, ttl=parsed.ttl_seconds, update_period=parsed.update_period_seconds)
     health = after_success(
         health,
         now=now,
@@ -172,7 +171,8 @@ def _poll(
         new_items=len(seen.new),
         content_hash=body_hash,
         title=parsed.title,
-        hint_floor=floor,
+        hint_floor=hints.floor or None,
+        warning=parsed.warning,
         **validators,
     )
     outcome = FeedOutcome(

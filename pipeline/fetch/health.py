@@ -89,6 +89,7 @@ class FeedHealth:
     last_error: str | None = None
     last_error_kind: str | None = None  # "transient" or "permanent"
     last_error_status: int | None = None
+    last_warning: str | None = None  # e.g. a malformed feed that still yielded its entries
     failure_weight: float = 0.0
     consecutive_failures: int = 0
     next_poll: float | None = None
@@ -208,6 +209,7 @@ def after_success(
     content_hash: str | None = None,
     title: str | None = None,
     hint_floor: float | None = None,
+    warning: str | None = None,
 ) -> FeedHealth:
     """The health after a successful poll (new items, 304, or an unchanged body)."""
     counted = health.last_success is not None  # a first fetch's backlog says nothing of rate
@@ -223,6 +225,7 @@ def after_success(
         content_hash=content_hash or health.content_hash,
         title=title or health.title,
         hint_floor=hint_floor if outcome == "new" else health.hint_floor,
+        last_warning=warning if outcome == "new" else health.last_warning,
         first_seen=health.first_seen or now,
         last_fetch=now,
         last_outcome=outcome,

@@ -93,6 +93,8 @@ def format_health_table(healths: Sequence[FeedHealth], now: float) -> str:
                 f"         last error {_ago(health.last_error_at, now)}"
                 f" ({health.last_error_kind}{status}): {health.last_error}"
             )
+        if health.last_warning:
+            lines.append(f"         warning: {health.last_warning}")
         if state == "silent":
             lines.append(
                 f"         silent: no new item for {_ago(health.last_new_item, now)[:-4]},"

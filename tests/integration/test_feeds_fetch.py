@@ -329,3 +329,18 @@ def test_per_host_limit_is_respected_at_the_server(
     outcomes = fetch_all(ctx, [FeedSpec(server.url(f"/slow{i}")) for i in range(10)], workers=16)
     assert all(o.outcome == "new" for o in outcomes)
     assert server.peak == per_host
+
+
+def test_malformed_feed_with_entries_is_a_success_with_a_warning(
+    server: FeedServer, make_ctx: Callable[..., FetchContext]
+):
+    """A not-quite-XML feed still yields its items; the warning is kept in its health."""
+    broken = make_rss(_items(2)).replace(b"</channel>", b"<p>unclosed & stray</channel>")
+    server.routes["/bozo"] = Route(broken)
+    ctx = make_ctx()
+    outcome = fetch_one(ctx, FeedSpec(server.url("/bozo")))
+    assert (outcome.outcome, outcome.new_items) == ("new", 2)
+    assert outcome.warning
+    health = load_health(ctx.redis, ctx.settings, server.url("/bozo"))
+    assert health.last_warning == outcome.warning
+    assert health.consecutive_failures == 0
