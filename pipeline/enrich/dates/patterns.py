@@ -93,7 +93,9 @@ def rule(name: str, regex: str) -> Callable[[Builder], Builder]:
 
     def register(build: Builder) -> Builder:
         # "mid-2011" and "mid-November" are the only hyphenated prefixes let in
-        pattern = re.compile(rf"(?<![\w$£€#])(?:(?<=mid-)|(?<!-)){regex}(?![\w-]|\.\d|,\d|%)")
+        pattern = re.compile(
+            rf"(?<![\w$£€#])(?:(?<=mid-)|(?<=late-)|(?<=early-)|(?<!-)){regex}(?![\w-]|\.\d|,\d|%)"
+        )
         RULES.append(Rule(name, pattern, build))
         return build
 
@@ -299,7 +301,7 @@ def fiscal_year(m: re.Match[str], ctx: Context) -> Found | None:
 @rule(
     "year_words",
     r"(?:(?i:the\s+year\s+))?(?P<y>(?i:nineteen|twenty)[- ](?i:[a-z]+(?:[- ][a-z]+)?)"
-    r"|(?i:two\s+thousand(?:\s+and)?(?:\s+[a-z]+)?))",
+    rf"|(?i:two\s+thousand(?:\s+and)?(?:\s+(?:{_NUM_WORD}))?))",
 )
 def year_words(m: re.Match[str], ctx: Context) -> Found | None:
     """ "nineteen ninety-six", "the year two thousand"."""
@@ -588,12 +590,6 @@ def season_words_year(m: re.Match[str], ctx: Context) -> Found | None:
     """ "the winter of nineteen ninety-four"."""
     value = parse_year_words(m["y"])
     return None if value is None else Found("DATE", season_value(value, SEASONS[m["s"].lower()]))
-
-
-@rule("this_year_quarter", r"(?i:this\s+year's)")
-def this_years(m: re.Match[str], ctx: Context) -> Found | None:
-    """Placeholder so "this year's third quarter" stays one expression (see quarter)."""
-    return None
 
 
 # Quarters and halves ------------------------------------------------------------------------
