@@ -16,6 +16,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -202,26 +203,19 @@ def neutralise_doctype(body: bytes) -> bytes:
 
 # ------------------------------------------------------------------------------ HTML
 
+# Anything that might need the parse-and-scrub pass; most feed HTML matches none of it and
+# is passed on untouched. Numeric and tab/colon character references are here because
+# browsers decode them inside attributes ("jav&#x09;ascript:").
 _DANGER = re.compile(
     r"<\s*/?\s*(script|style|iframe|object|embed|applet|frame|base|meta|link)\b"
-    r"|\bon[a-z]+\s*=|javascript:|vbscript:|data:",
+    r"|\bon[a-z]+\s*=|script\s*:|data\s*:|\bstyle\s*=|&#|&(tab|newline|colon);",
     re.I,
 )
-_DROP_ELEMENTS = frozenset(
-    {
-        "script",
-        "style",
-        "iframe",
-        "object",
-        "embed",
-        "applet",
-        "frame",
-        "frameset",
-        "base",
-        "meta",
-        "link",
-        "noscript",
-    }
+# Elements whose content is code: dropped with everything inside.
+_DROP_WITH_CONTENT = frozenset({"script", "style"})
+# Elements that load or embed something: the tag goes, its (scrubbed) fallback text stays.
+_UNWRAP = frozenset(
+    {"iframe", "object", "embed", "applet", "frame", "frameset", "base", "meta", "link", "noscript"}
 )
 _URL_ATTRIBUTES = frozenset(
     {
@@ -254,6 +248,11 @@ def _fragment(html: str) -> lxml.html.HtmlElement | None:
         return None
 
 
+def _strip_tags(text: str) -> str:
+    """Last resort when there is no tree: drop script/style blocks and anything tag-like."""
+    return _TAG_LIKE.sub("", _SCRIPT_BLOCK.sub("", text))
+
+
 def _unsafe_attribute(name: str, value: str) -> bool:
     value = _INVISIBLE.sub("", value).lower()
     if name.startswith("on"):
@@ -270,8 +269,12 @@ def _scrub(root: lxml.html.HtmlElement) -> None:
             if element is not root and element.getparent() is not None:
                 element.drop_tree()
             continue
-        if element.tag.lower() in _DROP_ELEMENTS and element is not root:
+        tag = element.tag.lower()
+        if element is not root and tag in _DROP_WITH_CONTENT:
             element.drop_tree()
+            continue
+        if element is not root and tag in _UNWRAP:
+            element.drop_tag()
             continue
         for attribute in list(element.attrib):
             if _unsafe_attribute(attribute.lower(), element.attrib[attribute]):
@@ -284,9 +287,9 @@ def clean_html(html: str) -> str:
         return html
     root = _fragment(html)
     if root is None:
-        return _SCRIPT_BLOCK.sub("", html)
+        return _strip_tags(html)
     _scrub(root)
-    parts = [lxml.html.escape(root.text or "")] if root.text else []
+    parts = [escape(root.text, quote=False)] if root.text else []
     parts += [lxml.html.tostring(child, encoding="unicode") for child in root]
     return "".join(parts)
 
@@ -295,13 +298,12 @@ def plain_text(value: str | None, *, is_html: bool = True) -> str | None:
     """Text with no markup, whitespace collapsed; None when nothing is left."""
     if not value:
         return None
-    if is_html and "<" in value:
-        root = _fragment(value)
-        if root is not None:
-            _scrub(root)
-            value = root.text_content()
+    root = _fragment(value) if is_html and ("<" in value or "&" in value) else None
+    if root is not None:
+        _scrub(root)
+        value = root.text_content()
     else:
-        value = _TAG_LIKE.sub("", _SCRIPT_BLOCK.sub("", value))
+        value = _strip_tags(value)
     value = _SPACES.sub(" ", value).strip()
     return value or None
 
