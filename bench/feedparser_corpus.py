@@ -12,7 +12,9 @@ is never evaluated). Expectations checked:
 - a file expected to be bozo is refused with a reason, or kept with a warning;
 - a file expected not to be bozo is neither refused nor warned about;
 - every entry feedparser finds in a file comes out as an item (or is counted as skipped
-  because it has no title, summary or content).
+  because it has no title, summary or content);
+- no item carries ``<script``, ``javascript:``/``vbscript:`` or an ``on*=`` attribute
+  (the ``sanitize`` folder is full of such attacks).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ __all__ = ["CorpusReport", "corpus_files", "expectation", "run_corpus"]
 
 _HEADER = re.compile(r"^\s*Header:\s*([^:\r\n]+):[ \t]*(.*?)\s*$", re.M)
 _EXPECT = re.compile(r"Expect:\s*(not\s+bozo|bozo)?", re.I)
+_SCRIPTY = re.compile(r"<\s*script|javascript:|vbscript:|<[^>]*\son[a-z]+\s*=", re.I)
 _SKIPPED = re.compile(r"(\d+) entries with no title, summary or content skipped")
 
 
@@ -75,6 +78,7 @@ class CorpusReport:
     items: int = 0
     entry_count_differs: list[str] = field(default_factory=list)
     escaped: list[str] = field(default_factory=list)
+    scripted: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -94,9 +98,11 @@ class CorpusReport:
             f"well-formed files yielding entries: {self.with_items} ({self.items} items)",
             f"entry counts differing from feedparser: {len(self.entry_count_differs)}",
             f"exceptions escaped: {len(self.escaped)}",
+            f"items still carrying script markup: {len(self.scripted)}",
             f"mismatches: {len(self.mismatches)}",
         ]
-        out += [f"  {m}" for m in self.mismatches + self.entry_count_differs + self.escaped]
+        listed = self.mismatches + self.entry_count_differs + self.escaped + self.scripted
+        out += [f"  {m}" for m in listed]
         return out
 
 
@@ -183,6 +189,10 @@ def run_corpus(files: Sequence[Path], root: Path) -> CorpusReport:
                     report.mismatches.append(f"{name}: expected not bozo, warned: {parsed.warning}")
                 if expect == "bozo" and not bozo_warning:
                     report.mismatches.append(f"{name}: expected bozo, parsed clean")
+                for item in parsed.items:
+                    fields = (item.title, item.summary, item.text, item.url, item.source_name)
+                    if any(_SCRIPTY.search(value or "") for value in fields):
+                        report.scripted.append(f"{name}: script markup in an item")
                 skipped = _SKIPPED.search(parsed.warning or "")
                 produced = len(parsed.items) + (int(skipped.group(1)) if skipped else 0)
                 expected_entries = _reference_entries(body, content_type)
@@ -257,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"feedparser corpus: {report.files} files in {elapsed:.1f} s, "
         f"{len(report.escaped)} exceptions escaped, {len(report.mismatches)} mismatches"
     )
-    return 1 if report.escaped else 0
+    return 1 if report.escaped or report.scripted else 0
 
 
 if __name__ == "__main__":
