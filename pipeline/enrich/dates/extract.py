@@ -61,19 +61,24 @@ def _kind(cand: _Candidate) -> str:
     return _COARSE
 
 
+def _prefix(head: str, kind: str) -> tuple[re.Match[str] | None, str | None]:
+    for regex, mod, applies in _PREFIXES:
+        if applies != kind and not (applies == _POINT and kind == _COARSE):
+            continue
+        match = regex.search(head)
+        if match is not None:
+            return match, mod
+    return None, None
+
+
 def _with_modifier(text: str, cand: _Candidate, floor: int) -> _Candidate:
     if cand.found.value.endswith("_REF") or cand.found.type == "SET":
         return cand
     kind = _kind(cand)
     head_start = max(floor, cand.start - _MOD_WINDOW)
     head = text[head_start : cand.start]
-    for regex, mod, applies in _PREFIXES:
-        if applies != kind and not (applies == _POINT and kind == _COARSE):
-            continue
-        match = regex.search(head)
-        if match is not None:
-            break
-    else:
+    match, mod = _prefix(head, kind)
+    if match is None:
         # "over" is a modifier before "two years" but a preposition before "the past year"
         match = _OVER.search(head) if kind == _SPAN else None
         if match is None or text[cand.start : cand.start + 4].lower() in ("the ", "past", "last"):

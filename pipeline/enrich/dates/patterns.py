@@ -310,7 +310,7 @@ def year_words(m: re.Match[str], ctx: Context) -> Found | None:
         return None
     if not m.group().lower().startswith("the year") and value % 100 < 10 and value < 2000:
         return None  # "nineteen five" is rarely a year; "twenty six" is a count
-    if not m.group().lower().startswith("the year") and 2000 <= value:
+    if not m.group().lower().startswith("the year") and value >= 2000:
         return None
     return Found("DATE", year_value(value))
 
@@ -729,7 +729,10 @@ def ago(m: re.Match[str], ctx: Context) -> Found | None:
 
 # Durations --------------------------------------------------------------------------------
 
-_SPAN_PREFIX = r"(?i:(?:the\s+)?(?:past|last|next|first|latest|coming|previous|final|following|same|remaining)\s+)"
+_SPAN_PREFIX = (
+    r"(?i:(?:the\s+)?(?:past|last|next|first|latest|coming|previous|final|following|same"
+    r"|remaining)\s+)"
+)
 
 
 @rule(
