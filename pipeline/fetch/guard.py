@@ -8,7 +8,6 @@ cannot get through, because there is only one resolution and its result is used.
 
 from __future__ import annotations
 
-import concurrent.futures
 import ipaddress
 import socket
 import threading
@@ -100,25 +99,32 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
-_dns_pool: concurrent.futures.ThreadPoolExecutor | None = None
-_dns_pool_lock = threading.Lock()
-
-
 def _resolve_within(resolver: Resolver, host: str, port: int, timeout: float | None) -> list[str]:
-    """Run the resolver, giving up after ``timeout`` seconds (getaddrinfo has no timeout)."""
+    """Run the resolver, giving up after ``timeout`` seconds (getaddrinfo has no timeout).
+
+    The look-up runs on a daemon thread, so one that hangs is abandoned, not waited for,
+    and cannot hold up the fetch or the process's exit.
+    """
     if timeout is None:
         return resolver(host, port)
-    global _dns_pool
-    with _dns_pool_lock:
-        if _dns_pool is None:
-            _dns_pool = concurrent.futures.ThreadPoolExecutor(8, thread_name_prefix="dns")
-    future = _dns_pool.submit(resolver, host, port)
-    try:
-        return future.result(timeout=max(timeout, 0.001))
-    except concurrent.futures.TimeoutError:
-        raise httpcore.ConnectTimeout(
-            f"resolving {host} took longer than {timeout:.1f} s"
-        ) from None
+    result: list[list[str]] = []
+    error: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(resolver(host, port))
+        except BaseException as exc:  # handed to the waiting thread
+            error.append(exc)
+
+    thread = threading.Thread(target=run, name=f"resolve {host}", daemon=True)
+    thread.start()
+    thread.join(max(timeout, 0.001))
+    if error:
+        raise error[0]
+    if not result:
+        message = f"resolving {host} took longer than {timeout:.1f} s"
+        raise httpcore.ConnectTimeout(message)
+    return result[0]
 
 
 @dataclass(frozen=True)

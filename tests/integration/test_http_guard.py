@@ -7,6 +7,8 @@ Every test here patches the real socket connect so that it refuses any address o
 from __future__ import annotations
 
 import ipaddress
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler
 
@@ -200,6 +202,28 @@ def test_unresolvable_name_is_transient(dials: list[str]) -> None:
     ):
         fetch_feed(client, "http://nowhere.test/feed", limits=limits)
     assert "could not resolve host nowhere.test" in caught.value.reason
+    assert dials == []
+
+
+def test_hanging_resolver_is_bounded_by_the_deadline(dials: list[str]) -> None:
+    """A DNS look-up that never answers costs the fetch deadline, not the resolver's."""
+    release = threading.Event()
+
+    def hanging(host: str, port: int) -> list[str]:
+        release.wait(5)
+        return [PUBLIC]
+
+    limits = FetchLimits(timeout=0.3)
+    started = time.monotonic()
+    try:
+        with (
+            build_client(limits, resolver=hanging) as client,
+            pytest.raises(TransientFetchError, match=r"resolving slow\.test took longer"),
+        ):
+            fetch_feed(client, "http://slow.test/feed", limits=limits)
+    finally:
+        release.set()
+    assert time.monotonic() - started < 1.0
     assert dials == []
 
 
