@@ -174,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     stage(plain[0])  # load the language model before timing
     results = {}
     for name, items in (("plain", plain), ("html", htmls), ("mojibake", broken)):
+        item_costs_us(stage, items[:200], 1)  # warm-up: allocator, caches, branch history
         costs = item_costs_us(stage, items, args.repeat)
         median, mean = statistics.median(costs), statistics.fmean(costs)
         p95 = statistics.quantiles(costs, n=20)[-1]
