@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pipeline.errors import InvalidInput
 from pipeline.models import Article, RawItem, utc_now
@@ -53,7 +53,10 @@ def _published(
             stage="normalize",
             source=raw.source,
         ) from exc
-    warning = date_warning(published, now=now or utc_now(), future_tolerance=future_tolerance)
+    now = now or utc_now()
+    if now.tzinfo is None:  # a naive "now" means UTC, like a naive date does
+        now = now.replace(tzinfo=UTC)
+    warning = date_warning(published, now=now, future_tolerance=future_tolerance)
     return published, warning
 
 

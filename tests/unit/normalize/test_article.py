@@ -222,3 +222,11 @@ def test_ids_and_urls_lose_characters_that_cannot_be_written(make_raw: MakeRaw) 
         "s",
     )
     article.model_dump_json()
+
+
+def test_naive_now_means_utc(make_raw: MakeRaw) -> None:
+    """A caller passing a naive 'now' gets the same answer as with UTC, not a TypeError."""
+    raw = make_raw(published="2025-12-02T13:00:00Z")
+    naive = normalize_item(raw, now=NOW.replace(tzinfo=None))
+    assert naive.published_warning == normalize_item(raw, now=NOW).published_warning
+    assert naive.published_warning is not None
