@@ -24,10 +24,11 @@ CORPUS = next((path for path in CANDIDATES if path.is_dir()), None)
 
 
 def sample(root: Path) -> list[Path]:
-    """Every ill-formed and encoding feed, and every 8th of the rest (JSON Feed excluded:
-    feedparser 6.0 does not read it)."""
-    files = [f for f in corpus_files(root) if f.suffix == ".xml"]
-    special = [f for f in files if f.relative_to(root).parts[0] in ("illformed", "encoding")]
+    """Every ill-formed, encoding and JSON feed, and every 8th of the rest."""
+    files = corpus_files(root)
+    special = [
+        f for f in files if f.relative_to(root).parts[0] in ("illformed", "encoding", "json")
+    ]
     rest = [f for f in files if f not in special]
     return special + rest[::8]
 

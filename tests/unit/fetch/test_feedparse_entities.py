@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.fetch.feedparse import neutralise_doctype, parse_feed
+from pipeline.fetch.doctype import neutralise_doctype
+from pipeline.fetch.feedparse import parse_feed
 from tests.conftest import RESOURCES
 
 FEED_URL = "https://bomb.example/feed.xml"
