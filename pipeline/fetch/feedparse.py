@@ -18,12 +18,13 @@ from typing import Any
 import feedparser
 
 from pipeline.errors import PermanentFetchError
-from pipeline.fetch.doctype import neutralise
+from pipeline.fetch.doctype import neutralise, neutralise_doctype
 from pipeline.fetch.jsonfeed import looks_like_json, parse_json_feed
 from pipeline.fetch.sanitize import clean_html, plain_text, safe_link
 from pipeline.models import RawItem, format_utc, utc_now
 
-__all__ = ["ParsedFeed", "parse_feed"]
+# neutralise_doctype is re-exported: the OPML reader uses it too.
+__all__ = ["ParsedFeed", "neutralise_doctype", "parse_feed"]
 
 _PERIODS = {
     "hourly": 3600,
