@@ -29,7 +29,7 @@ from inscriptis.model.config import ParserConfig
 from pipeline.models import RawItem
 from pipeline.normalize import normalize_item
 from pipeline.normalize.html import html_to_text
-from pipeline.normalize.language import SAMPLE_CHARS
+from pipeline.normalize.language import SAMPLE_CHARS, preload
 from pipeline.normalize.text import clean_text
 
 NOW = datetime(2025, 12, 2, tzinfo=UTC)
@@ -150,6 +150,12 @@ def per_call_us(func: Callable[[], object], repeat: int, number: int) -> float:
     return statistics.median(costs)
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        line = next(x for x in status if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
 def _inscriptis_text(raw: RawItem) -> str:
     return str(Inscriptis(lxml.html.document_fromstring(raw.text), ParserConfig()).get_text())
 
@@ -171,7 +177,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     def stage(item: RawItem) -> object:
         return normalize_item(item, now=NOW)
 
-    stage(plain[0])  # load the language model before timing
+    rss_before, start = _rss_mb(), time.perf_counter()
+    preload()
+    print(
+        f"language model load: {time.perf_counter() - start:.2f} s, "
+        f"+{_rss_mb() - rss_before:.0f} MB resident"
+    )
     results = {}
     for name, items in (("plain", plain), ("html", htmls), ("mojibake", broken)):
         item_costs_us(stage, items[:200], 1)  # warm-up: allocator, caches, branch history

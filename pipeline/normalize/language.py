@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import py3langid
 
-__all__ = ["MIN_LETTERS", "SAMPLE_CHARS", "detect_language"]
+__all__ = ["MIN_LETTERS", "SAMPLE_CHARS", "detect_language", "preload"]
 
 # py3langid walks the text byte by byte in Python and then scores every feature seen, so
 # its cost grows with the sample (bench/normalize.py prints it): 400 characters (60-70
@@ -22,3 +22,9 @@ def detect_language(text: str) -> str | None:
         return None
     language, _score = py3langid.classify(sample)
     return None if language in ("und", "zxx") else str(language)
+
+
+def preload() -> None:
+    """Load the language model now (bench/normalize.py prints the cost), not on the first
+    article."""
+    py3langid.classify("warm up")
