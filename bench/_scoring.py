@@ -35,15 +35,17 @@ class Scores:
 
 
 def visible_predictions(doc: GoldDoc, predicted: Iterable[GoldSpan]) -> list[GoldSpan]:
-    """Predictions that count: scored types, inside the annotated scope, not on an ignored
-    (other-type) mention."""
+    """Predictions that count: scored types, inside the annotated scope, and not on an
+    ignored (other-type) mention unless they also meet a gold mention of their type."""
     out = []
     for span in predicted:
         if span.label not in SCORED_TYPES:
             continue
         if doc.scope_end is not None and span.start >= doc.scope_end:
             continue
-        if any(span.start < b and a < span.end for a, b in doc.ignore):
+        if any(span.start < b and a < span.end for a, b in doc.ignore) and not any(
+            g.label == span.label and span.start < g.end and g.start < span.end for g in doc.spans
+        ):
             continue
         out.append(span)
     return out

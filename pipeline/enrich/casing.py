@@ -12,7 +12,8 @@ found in the original text are kept as they were.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -99,30 +100,50 @@ class CapsLineReader:
         self.ner_name = ner_name
 
     def __call__(self, doc: Doc) -> Doc:
-        lines = caps_lines(doc)
-        if not lines:
-            return doc
-        in_caps = {i for start, end in lines for i in range(start, end)}
-        evidence = _case_evidence(doc, in_caps)
-        rewritten = [
-            Doc(
-                doc.vocab,
-                words=[recase_word(t.text, evidence) for t in doc[start:end]],
-                spaces=[bool(t.whitespace_) for t in doc[start:end]],
+        self._read_again([doc])
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
+        """Like ``__call__`` over a stream, with one NER call per batch of documents."""
+        docs = iter(stream)
+        while batch := list(islice(docs, batch_size)):
+            self._read_again(batch)
+            yield from batch
+
+    def _read_again(self, docs: Sequence[Doc]) -> None:
+        work = [(doc, caps_lines(doc)) for doc in docs]
+        work = [(doc, lines) for doc, lines in work if lines]
+        if not work:
+            return
+        rewritten: list[Doc] = []
+        for doc, lines in work:
+            in_caps = {i for start, end in lines for i in range(start, end)}
+            evidence = _case_evidence(doc, in_caps)
+            rewritten.extend(
+                Doc(
+                    doc.vocab,
+                    words=[recase_word(t.text, evidence) for t in doc[start:end]],
+                    spaces=[bool(t.whitespace_) for t in doc[start:end]],
+                )
+                for start, end in lines
             )
-            for start, end in lines
-        ]
         ner: Any = self.nlp.get_pipe(self.ner_name)
+        parsed = iter(ner.pipe(rewritten))
+        for doc, lines in work:
+            self._merge(doc, lines, [next(parsed) for _ in lines])
+
+    @staticmethod
+    def _merge(doc: Doc, lines: list[tuple[int, int]], parsed: list[Doc]) -> None:
+        in_caps = {i for start, end in lines for i in range(start, end)}
         kept = [e for e in doc.ents if e.label_ in KEPT_LABELS or e.start not in in_caps]
         taken = {i for e in kept for i in range(e.start, e.end)}
-        for (start, _), line in zip(lines, ner.pipe(rewritten), strict=True):
+        for (start, _), line in zip(lines, parsed, strict=True):
             for ent in line.ents:
                 tokens = range(start + ent.start, start + ent.end)
                 if not taken.intersection(tokens):
                     kept.append(Span(doc, tokens.start, tokens.stop, label=ent.label_))
                     taken.update(tokens)
         doc.ents = sorted(kept, key=lambda e: e.start)
-        return doc
 
 
 @Language.factory(CASING_COMPONENT)

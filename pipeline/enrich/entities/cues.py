@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pipeline.enrich.entities.mentions import Mention
@@ -41,52 +42,54 @@ _STARTS_NOT_A_NAME = frozenset({"the", "a", "an"})
 _MAX_RUN = 8
 
 
-def _capitalised(token: Any) -> bool:
-    text: str = token.text
+def _capitalised(text: str) -> bool:
     # Lines in capitals say nothing about names: leave them to the model.
     return text[:1].isupper() and not (len(text) > 3 and text.isupper())
 
 
-def _runs(doc: Any) -> list[tuple[int, int]]:
+def _joins(words: Sequence[str], i: int) -> bool:
+    """Whether words[i] is a connector inside a name ("Bank of England")."""
+    lower = words[i].lower()
+    return (
+        lower in _CONNECTORS
+        and i + 1 < len(words)
+        and _capitalised(words[i + 1])
+        # "X Airlines and Y Airlines" are two names
+        and not (lower in ("and", "&") and words[i - 1].lower() in ORG_DESIGNATORS)
+    )
+
+
+def _runs(words: Sequence[str]) -> list[tuple[int, int]]:
     """Token ranges of capitalised words joined by of/and/for/&."""
     runs = []
     i = 0
-    while i < len(doc):
-        if not _capitalised(doc[i]) or doc[i].lower_ in _STARTS_NOT_A_NAME:
+    while i < len(words):
+        if not _capitalised(words[i]) or words[i].lower() in _STARTS_NOT_A_NAME:
             i += 1
             continue
         end = i + 1
-        while end < len(doc) and (
-            _capitalised(doc[end])
-            or (
-                doc[end].lower_ in _CONNECTORS
-                and end + 1 < len(doc)
-                and _capitalised(doc[end + 1])
-                # "X Airlines and Y Airlines" are two names
-                and not (doc[end].lower_ in ("and", "&") and doc[end - 1].lower_ in ORG_DESIGNATORS)
-            )
-        ):
+        while end < len(words) and (_capitalised(words[end]) or _joins(words, end)):
             end += 1
         runs.append((i, end))
         i = end
     return runs
 
 
-def designated_orgs(doc: Any) -> list[Mention]:
+def designated_orgs(doc: Any, words: Sequence[str]) -> list[Mention]:
     """Organisation names the model missed: capitalised runs ending in a designator
     ("... Families Forum") or headed by one ("Ministry of ..."), where the model saw no
-    entity at all."""
+    entity at all. ``words`` are the doc's token texts."""
     covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
     found: list[Mention] = []
-    for start, end in _runs(doc):
-        run = doc[start:end]
-        last = max((k for k, t in enumerate(run) if t.lower_ in ORG_DESIGNATORS), default=-1)
-        if last < 0:
+    for start, end in _runs(words):
+        designators = [k for k in range(start, end) if words[k].lower() in ORG_DESIGNATORS]
+        if not designators:
             continue
-        if last + 1 < len(run) and run[last + 1].lower_ != "of":
-            end = start + last + 1
+        last = designators[-1]
+        if last + 1 < end and words[last + 1].lower() != "of":
+            end = last + 1
+        if 2 <= end - start <= _MAX_RUN and not covered.intersection(range(start, end)):
             run = doc[start:end]
-        if 2 <= len(run) <= _MAX_RUN and not covered.intersection(range(start, end)):
             found.append(Mention(start, end, run.start_char, run.end_char, "ORG", run.text))
     return found
 

