@@ -175,9 +175,9 @@ class _GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with a connection pool that dials through the guard."""
 
     def __init__(self, backend: httpcore.NetworkBackend) -> None:
-        super().__init__(trust_env=False)
-        # httpx has no public hook for the network backend; swap the pool it built for
-        # one with the same defaults that dials through ours.
+        # httpx has no public hook for the network backend. HTTPTransport.__init__ only
+        # builds ``_pool``, so build that pool here instead (same defaults, our backend)
+        # rather than building one (and a TLS context) just to throw it away.
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
