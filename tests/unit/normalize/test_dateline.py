@@ -24,6 +24,10 @@ from pipeline.normalize.dateline import split_dateline
         ("N'DJAMENA (AFP) - Chad", "N'DJAMENA", "Chad"),
         ("LONDON (dpa-AFX) - Shares", "LONDON", "Shares"),
         ("Washington (CNN) — The White House", "Washington", "The White House"),
+        ("Berlin (dpa) - Die Regierung", "Berlin", "Die Regierung"),
+        ("New Delhi [India], Dec 1 (ANI): The government", "New Delhi", "The government"),
+        ("New Delhi, Dec 1 (PTI) The government", "New Delhi", "The government"),
+        ("MUMBAI, Dec 1 (IANS) “We will”", "MUMBAI", "“We will”"),
     ],
 )
 def test_datelines_are_split_off(text: str, place: str, rest: str) -> None:
@@ -51,6 +55,12 @@ def test_datelines_are_split_off(text: str, place: str, rest: str) -> None:
         "WASHINGTON, said the official - no",
         "JERUSALEM:Israeli",
         "JERUSALEM",
+        "Biden (D) said on Monday",
+        "Smith (Reuters) said on Monday",
+        "New Delhi (ANI) the government",
+        "New Delhi (PTI)",
+        "Modi (ANI): the talks",
+        "Officials (pictured): The talks",
     ],
 )
 def test_ordinary_openings_are_not_datelines(text: str) -> None:
