@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pipeline.enrich.dates.patterns import RULES, Context, Found
+from pipeline.enrich.dates.patterns import RULES, Context, Found, text_words
 from pipeline.enrich.dates.resolve import Anchor
 from pipeline.enrich.dates.tense import Sentences
 from pipeline.models import DateMention
@@ -48,6 +48,7 @@ _MODIFIERS: list[tuple[str, str | None, str]] = [
 _PREFIXES = [
     (re.compile(rf"(?i:(?<![\w-])(?:{words}))\s*$"), mod, kind) for words, mod, kind in _MODIFIERS
 ]
+_HYPHEN_PREFIX = re.compile(r"(?i:\b(?:mid|late|early)-)$")
 _OVER = re.compile(r"(?i:(?<![\w-])over)\s*$")
 _MOD_WINDOW = 28
 _DAY_VALUE = re.compile(r"\d{4}-\d\d-\d\d|XXXX-XX-XX")
@@ -91,13 +92,17 @@ def _with_modifier(text: str, cand: _Candidate, floor: int) -> _Candidate:
 def find_dates(text: str, published: date | None) -> list[DateMention]:
     """Every temporal expression the grammar finds in ``text``, resolved against ``published``."""
     ctx = Context(Anchor(published), Sentences(text))
+    words = text_words(text)
     matches = sorted(
         (m.start(), -m.end(), order, m)
         for order, rule in enumerate(RULES)
+        if rule.may_match(words)
         for m in rule.pattern.finditer(text)
     )
     candidates: list[_Candidate] = []
     for start, neg_end, order, match in matches:
+        if start and text[start - 1] == "-" and not _HYPHEN_PREFIX.search(text, 0, start):
+            continue  # "A330-300", "1998-99": only "mid-", "late-", "early-" are let in
         found = RULES[order].build(match, ctx)
         if found is not None:
             candidates.append(_Candidate(start, -neg_end, order, found, RULES[order].name))

@@ -42,7 +42,7 @@ from pipeline.enrich.dates.timex import (
     year_value,
 )
 
-__all__ = ["RULES", "Context", "Found", "Rule"]
+__all__ = ["RULES", "Context", "Found", "Rule", "text_words"]
 
 TimexType = Literal["DATE", "TIME", "DURATION", "SET"]
 
@@ -83,6 +83,11 @@ class Rule:
     name: str
     pattern: re.Pattern[str]
     build: Builder
+    triggers: frozenset[str] | None = None
+
+    def may_match(self, words: frozenset[str]) -> bool:
+        """False when none of the words the rule needs is in the text (a cheap pre-check)."""
+        return self.triggers is None or not self.triggers.isdisjoint(words)
 
 
 RULES: list[Rule] = []
@@ -92,11 +97,8 @@ def rule(name: str, regex: str) -> Callable[[Builder], Builder]:
     """Register ``build`` for ``regex`` (with word boundaries added) under ``name``."""
 
     def register(build: Builder) -> Builder:
-        # "mid-2011" and "mid-November" are the only hyphenated prefixes let in
-        pattern = re.compile(
-            rf"(?<![\w$£€#])(?:(?<=mid-)|(?<=late-)|(?<=early-)|(?<!-)){regex}(?![\w-]|\.\d|,\d|%)"
-        )
-        RULES.append(Rule(name, pattern, build))
+        pattern = re.compile(rf"(?<![\w$£€#]){regex}(?![\w-]|\.\d|,\d|%)")
+        RULES.append(Rule(name, pattern, build, TRIGGERS.get(name)))
         return build
 
     return register
@@ -127,6 +129,75 @@ CAL_UNIT = r"(?i:week|weekend|month|year|quarter|decade|century)"
 PART = "(?i:" + alternation(PARTS_OF_DAY) + ")"
 SEASON = "(?i:" + alternation(SEASONS) + ")"
 THE = r"(?i:the\s+)"
+
+
+# Words a rule cannot match without (lower case, as ``text_words`` splits them); running a
+# regex over the whole text costs far more than this set lookup. Rules not listed always run.
+_MONTH_WORDS = frozenset(MONTHS)
+_WEEKDAY_WORDS = frozenset(WEEKDAYS) | {d + "s" for d in WEEKDAYS}
+_UNIT_WORDS = frozenset({"second", "minute", "hour", "day", "night", "week", "weekend"})
+_UNIT_WORDS |= {"fortnight", "month", "quarter", "year", "decade", "century", "centuries"}
+_UNIT_WORDS |= {"millennium", "millennia"} | {u + "s" for u in _UNIT_WORDS}
+_PART_WORDS = frozenset(PARTS_OF_DAY)
+_TRIGGER_LISTS: dict[str, frozenset[str]] = {
+    "month_day_year": _MONTH_WORDS,
+    "day_month_year": _MONTH_WORDS,
+    "month_day": _MONTH_WORDS,
+    "day_month": _MONTH_WORDS,
+    "month_year": _MONTH_WORDS,
+    "month": _MONTH_WORDS,
+    "month_relative_year": _MONTH_WORDS,
+    "week_of": _MONTH_WORDS,
+    "relative_month": _MONTH_WORDS,
+    "every_month": _MONTH_WORDS,
+    "weekday_date": _MONTH_WORDS,
+    "this_coming_weekday_date": _MONTH_WORDS,
+    "year_words": frozenset({"nineteen", "twenty", "thousand"}),
+    "century": frozenset({"century"}),
+    "deictic_day": frozenset({"today", "yesterday", "tomorrow"}),
+    "day_before": frozenset({"yesterday", "tomorrow"}),
+    "tonight": frozenset({"tonight", "night", "morning", "afternoon", "evening"}),
+    "overnight": frozenset({"overnight"}),
+    "weekday": _WEEKDAY_WORDS,
+    "part_weekday": _WEEKDAY_WORDS,
+    "every_weekday": _WEEKDAY_WORDS,
+    "relative_unit": _UNIT_WORDS,
+    "year_end": frozenset({"end"}),
+    "full_year": frozenset({"full", "whole", "entire"}),
+    "year_ended": frozenset({"year"}),
+    "the_weekend": frozenset({"weekend"}),
+    "season": frozenset(SEASONS),
+    "season_words_year": frozenset(SEASONS),
+    "quarter": frozenset({"quarter", "period"}),
+    "year_period": frozenset({"quarter", "period"}),
+    "the_quarter": frozenset({"quarter", "period"}),
+    "q_quarter": frozenset({"q"}),
+    "year_ago": frozenset({"year"}),
+    "half": frozenset({"half"}),
+    "ago": frozenset({"ago", "now", "hence"}),
+    "duration": _UNIT_WORDS,
+    "vague_duration": _UNIT_WORDS,
+    "plural_units": _UNIT_WORDS,
+    "unit_long": frozenset({"long"}),
+    "noon": frozenset({"noon", "midnight", "midday"}),
+    "oclock": frozenset({"clock"}) | _PART_WORDS,
+    "adverb_set": frozenset({"hourly", "daily", "nightly", "weekly", "monthly", "quarterly"})
+    | {"annually", "yearly"},
+    "every_unit": frozenset({"every", "each", "per"}),
+    "fiscal_year": frozenset({"fiscal", "fy"}),
+    "the_year": frozenset({"year"}),
+    "holiday": frozenset({"christmas", "thanksgiving", "easter", "halloween", "year", "day"})
+    | {"valentine", "independence", "july", "fourth", "veterans", "boxing", "labor", "memorial"},
+    "reference": frozenset({"now", "currently", "current", "presently", "present", "nowadays"})
+    | {"days", "moment", "time", "recently", "past", "lately", "future", "term"},
+}
+TRIGGERS = _TRIGGER_LISTS
+_WORDS = re.compile(r"[a-z]+")
+
+
+def text_words(text: str) -> frozenset[str]:
+    """The lower-case letter runs of ``text``, for ``Rule.may_match``."""
+    return frozenset(_WORDS.findall(text.lower()))
 
 
 def _month(text: str) -> int:
