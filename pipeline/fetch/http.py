@@ -171,21 +171,55 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-class _GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport with a connection pool that dials through the guard."""
+_POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
-        # httpx has no public hook for the network backend. HTTPTransport.__init__ only
-        # builds ``_pool``, so build that pool here instead (same defaults, our backend)
-        # rather than building one (and a TLS context) just to throw it away.
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        self._pool = httpcore.ConnectionPool(
+
+class _PoolTransport(httpx.HTTPTransport):
+    """httpx's transport around a connection pool we built, with our network backend.
+
+    httpx has no public hook for the network backend. ``HTTPTransport.__init__`` only
+    builds ``_pool``, so the pool is built here instead (same defaults as httpx's),
+    rather than building one, and a TLS context, just to throw them away.
+    """
+
+    def __init__(self, pool: httpcore.ConnectionPool | httpcore.HTTPProxy) -> None:
+        self._pool = pool
+
+
+def _direct_transport(backend: httpcore.NetworkBackend) -> httpx.BaseTransport:
+    return _PoolTransport(
+        httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
+            max_connections=_POOL_LIMITS.max_connections,
+            max_keepalive_connections=_POOL_LIMITS.max_keepalive_connections,
+            keepalive_expiry=_POOL_LIMITS.keepalive_expiry,
             network_backend=backend,
         )
+    )
+
+
+def _proxy_transport(proxy: str) -> httpx.BaseTransport:
+    """Through an http(s) proxy, still under the total deadline; SOCKS as httpx does it."""
+    config = httpx.Proxy(url=proxy)
+    if config.url.scheme not in ("http", "https"):
+        return httpx.HTTPTransport(proxy=config, trust_env=False)
+    return _PoolTransport(
+        httpcore.HTTPProxy(
+            proxy_url=httpcore.URL(
+                scheme=config.url.raw_scheme,
+                host=config.url.raw_host,
+                port=config.url.port,
+                target=config.url.raw_path,
+            ),
+            proxy_auth=config.raw_auth,
+            proxy_headers=config.headers.raw,
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=_POOL_LIMITS.max_connections,
+            max_keepalive_connections=_POOL_LIMITS.max_keepalive_connections,
+            keepalive_expiry=_POOL_LIMITS.keepalive_expiry,
+            network_backend=_DeadlineBackend(httpcore.SyncBackend()),
+        )
+    )
 
 
 class _ProxiedTransport(httpx.BaseTransport):
@@ -195,7 +229,7 @@ class _ProxiedTransport(httpx.BaseTransport):
     """
 
     def __init__(self, proxy: str, policy: AddressPolicy, resolver: Resolver) -> None:
-        self._inner = httpx.HTTPTransport(proxy=proxy, trust_env=False)
+        self._inner = _proxy_transport(proxy)
         self._policy = policy
         self._resolver = resolver
 
@@ -216,7 +250,7 @@ def build_client(limits: FetchLimits, *, resolver: Resolver | None = None) -> ht
     if limits.proxy:
         transport = _ProxiedTransport(limits.proxy, policy, resolver)
     else:
-        transport = _GuardedTransport(_DeadlineBackend(GuardedBackend(policy, resolver)))
+        transport = _direct_transport(_DeadlineBackend(GuardedBackend(policy, resolver)))
     return httpx.Client(
         transport=transport,
         follow_redirects=False,  # fetch_feed follows them itself, checking each hop

@@ -277,3 +277,27 @@ def test_forbidden_addresses(address: str) -> None:
 def test_public_addresses_are_allowed(address: str) -> None:
     """Ordinary public addresses pass."""
     assert describe_forbidden(address) is None
+
+
+def test_total_deadline_holds_through_a_proxy(server: LocalServer, dials: list[str]) -> None:
+    """A proxy that drips its answer is cut off at the fetch deadline too."""
+
+    def drip(req: BaseHTTPRequestHandler) -> None:
+        req.send_response(200)
+        req.send_header("Content-Length", "100000")
+        req.end_headers()
+        while not server.stopping.is_set():
+            req.wfile.write(b" ")
+            req.wfile.flush()
+            time.sleep(0.05)
+
+    server.route("http://public.test/drip")(drip)
+    limits = FetchLimits(timeout=0.5, proxy=server.base)
+    started = time.monotonic()
+    with (
+        build_client(limits, resolver=StubResolver({"public.test": [PUBLIC]})) as client,
+        pytest.raises(TransientFetchError, match=r"within 0\.5 s"),
+    ):
+        fetch_feed(client, "http://public.test/drip", limits=limits)
+    assert time.monotonic() - started < 1.0
+    assert dials == ["127.0.0.1"]  # only the proxy was dialled
