@@ -8,9 +8,11 @@ from lxml import etree
 
 __all__ = ["html_to_text", "looks_like_html"]
 
-# Known tag names only, so plain text such as "if a <b and c> d" stays plain text.
+# Known tag names, or any closing or self-closing tag ("</blink>", "<o:p/>"), so that
+# plain text such as "a <- b" or "the <Reuters> tag" stays plain text.
 _TAG = re.compile(
-    r"<(?:!--|!doctype\b|/?(?:a|abbr|article|aside|audio|b|base|blockquote|body|br|button|"
+    r"</[a-zA-Z][\w:.-]{0,40}\s*>|<[a-zA-Z][\w:.-]{0,40}(?:\s[^<>]{0,2000})?/>"
+    r"|<(?:!--|!doctype\b|/?(?:a|abbr|article|aside|audio|b|base|blockquote|body|br|button|"
     r"caption|center|cite|code|col|colgroup|dd|del|details|div|dl|dt|em|embed|figcaption|"
     r"figure|font|footer|form|h[1-6]|head|header|hr|html|i|iframe|img|input|ins|label|li|link|"
     r"main|mark|meta|nav|noscript|object|ol|option|p|picture|pre|q|s|script|section|select|"

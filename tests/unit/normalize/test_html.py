@@ -56,11 +56,23 @@ def test_double_escaped_markup_is_treated_as_markup() -> None:
     assert text == "Hello world"
 
 
-def test_plain_text_with_angle_brackets_is_not_html() -> None:
-    """Comparisons and arrows in plain text are not mistaken for tags."""
-    raw = "Inflation < 2% and growth > 1% -> good news"
+@pytest.mark.parametrize(
+    "raw", ["Inflation < 2% and growth > 1% -> good news", "a <- b", "the <Reuters> style"]
+)
+def test_plain_text_with_angle_brackets_is_not_html(raw: str) -> None:
+    """Comparisons, arrows and bracketed words in plain text are not mistaken for tags."""
     assert not looks_like_html(raw)
     assert clean_text(raw) == raw
+
+
+def test_unknown_tags_are_markup_when_closed() -> None:
+    """Obsolete or custom elements ('<blink>', '<o:p/>') do not survive as literal tags."""
+    assert clean_text("<blink>safe</blink> description<o:p/>") == "safe description"
+
+
+def test_escaped_markup_meant_as_text_stays_text() -> None:
+    """'History of the &lt;blink&gt; tag' in HTML is a sentence about a tag."""
+    assert clean_text("<p>History of the &lt;blink&gt; tag</p>") == "History of the <blink> tag"
 
 
 @pytest.mark.parametrize(
