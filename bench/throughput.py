@@ -53,7 +53,7 @@ def _write_items(folder: Path, n: int) -> list[dict[str, Any]]:
 
 
 def measure_pipeline(
-    settings: Settings, folder: Path, n: int, workers: int, enrich: bool
+    settings: Settings, folder: Path, n: int, workers: int, enrich: bool, fork: bool = False
 ) -> tuple[float, list[float]]:
     """Articles/s from the first enqueue to the last write, and peak RSS per worker."""
     env = {
@@ -65,7 +65,8 @@ def measure_pipeline(
     client = redis.Redis.from_url(settings.redis_url)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "--log-level", "WARNING", "worker"],
+            [sys.executable, "-m", "pipeline", "--log-level", "WARNING", "worker"]
+            + (["--fork"] if fork else []),
             env=env,
         )
         for _ in range(workers)
@@ -160,6 +161,7 @@ def main() -> None:
     )
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--enrich", action="store_true")
+    parser.add_argument("--fork", action="store_true", help="forking workers (a child per job)")
     args = parser.parse_args()
     n = args.n or (2000 if args.enrich else 20000)
     workers = args.workers or (2 if args.enrich else 1)
@@ -167,7 +169,7 @@ def main() -> None:
         folder = Path(tmp)
         items = _write_items(folder, n)
         settings = Settings(redis_url=url, batch_size=args.batch_size, enrich=args.enrich)
-        rate, peaks = measure_pipeline(settings, folder, n, workers, args.enrich)
+        rate, peaks = measure_pipeline(settings, folder, n, workers, args.enrich, args.fork)
         words = sum(len(i["text"].split()) for i in items) / n
         print(
             f"articles: {n} (mean {words:.0f} words), workers: {workers}, batch: {args.batch_size}"

@@ -39,8 +39,23 @@ def init_runtime(settings: Settings, redis: Redis | None = None) -> WorkerRuntim
     connection = redis or Redis.from_url(settings.redis_url)
     enricher = Enricher(settings.ner_model) if settings.enrich else None
     _runtime = WorkerRuntime(settings, connection, BatchWriter(connection, settings), enricher)
+    _warm_up(enricher)
     log.info("worker_runtime_loaded", enrich=settings.enrich, model=settings.ner_model)
     return _runtime
+
+
+def _warm_up(enricher: Enricher | None) -> None:
+    """Run one small item through every stage so lazily loaded resources (the language
+    model, spaCy's first-call set-up) load here, once, and not in each forked job."""
+    from pipeline.workers.batch import process_items
+
+    sample = {
+        "source": "warm-up",
+        "kind": "text",
+        "title": "Warm-up",
+        "text": "Maria Silva said in Lisbon on Monday that the talks would go on.",
+    }
+    process_items([sample], enricher=enricher)
 
 
 def get_runtime() -> WorkerRuntime:
