@@ -1,11 +1,18 @@
 """Cost of the normalisation stage per article, on generated 300-800-word news articles.
 
     python bench/normalize.py [--articles 2000] [--repeat 3]
+    python bench/normalize.py --html-safety PATH/TO/feedparser_tests
 
 Prints, for plain-text, HTML and mojibake articles, the cost of ``normalize_item`` per
 article (median, 95th percentile, mean; CPU time) and the resulting articles/s in one
 process, then the costs of the parts that dominate (language detection sample sizes, HTML
 converters, ftfy) measured in the same run.
+
+With ``--html-safety`` it instead parses feedparser's test feeds with feedparser's own
+sanitiser off, runs every title, summary and content through ``clean_text`` and counts the
+outputs that still hold a script/style/frame tag, an event-handler attribute, a
+``javascript:`` URL or a CSS ``expression(``. Escaped markup meant as visible text ("the
+&lt;blink&gt; tag") is text, not a leak.
 """
 
 from __future__ import annotations
@@ -13,12 +20,16 @@ from __future__ import annotations
 import argparse
 import html
 import random
+import re
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
+from typing import Any
 
+import feedparser
 import ftfy
 import lxml.html
 import py3langid
@@ -150,6 +161,43 @@ def per_call_us(func: Callable[[], object], repeat: int, number: int) -> float:
     return statistics.median(costs)
 
 
+_EXECUTABLE = re.compile(
+    r"<\s*/?\s*(?:script|style|iframe|object|embed|applet)\b|javascript:|\bon[a-z]+\s*=|"
+    r"expression\s*\(",
+    re.IGNORECASE,
+)
+
+
+def _strings(parsed: Any) -> Iterator[str]:
+    for record in [parsed.feed, *parsed.entries]:
+        for key in ("title", "subtitle", "summary", "description"):
+            value = record.get(key)
+            if isinstance(value, str) and value:
+                yield value
+        for content in record.get("content", []):
+            if content.get("value"):
+                yield content["value"]
+
+
+def html_safety(path: Path) -> None:
+    """Run every title, summary and content of feedparser's test feeds under ``path``
+    (its sanitiser off) through ``clean_text``; count outputs with executable markup."""
+    files = sorted(path.rglob("*.xml"))
+    checked = risky_inputs = leaks = 0
+    for file in files:
+        parsed = feedparser.parse(str(file), sanitize_html=False, resolve_relative_uris=False)
+        for value in _strings(parsed):
+            checked += 1
+            risky_inputs += bool(_EXECUTABLE.search(value))
+            if _EXECUTABLE.search(clean_text(value)):
+                leaks += 1
+                print(f"LEAK {file.relative_to(path)}: {value[:100]!r}")
+    print(
+        f"html safety: {len(files)} feeds, {checked} strings, {risky_inputs} with executable "
+        f"markup in the input, {leaks} with executable markup left after clean_text"
+    )
+
+
 def _rss_mb() -> float:
     with open("/proc/self/status") as status:
         line = next(x for x in status if x.startswith("VmRSS:"))
@@ -165,7 +213,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--html-safety",
+        type=Path,
+        metavar="FEEDPARSER_TESTS",
+        help="instead, check feedparser's test feeds for executable markup left by clean_text",
+    )
     args = parser.parse_args(argv)
+    if args.html_safety:
+        html_safety(args.html_safety)
+        return
     rng = random.Random(20251201)
     n = args.articles
     plain = [plain_item(rng, i) for i in range(n)]
