@@ -289,7 +289,7 @@ def time_enrichment(docs: Sequence[GoldDoc], model: str, rounds: int = 3) -> Non
 
 def ablate(docs: Sequence[GoldDoc]) -> None:
     """Value F1 and relaxed F1 with each grammar rule left out, and with no tense cues."""
-    from pipeline.enrich.dates import patterns
+    from pipeline.enrich.dates import grammar as patterns
 
     def figures() -> tuple[float, float]:
         total = Scores()

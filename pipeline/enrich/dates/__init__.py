@@ -1,6 +1,6 @@
 """Temporal expressions resolved against the publication date (TimeML TIMEX3 values).
 
-``extract_dates`` runs a compact grammar (``patterns``: regexes over the text, each with a
+``extract_dates`` runs a compact grammar (``grammar``: regexes over the text, each with a
 function to a TIMEX3 value) and anchors relative expressions on ``published``, choosing
 past or future from lexical tense cues in the sentence (``tense``). It needs no spaCy
 ``Doc``; one may be passed, for the seam shared with entity extraction.

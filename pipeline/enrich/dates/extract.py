@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pipeline.enrich.dates.patterns import RULES, Context, Found, text_words
+from pipeline.enrich.dates.grammar import RULES, Context, Found, text_words
 from pipeline.enrich.dates.resolve import Anchor
 from pipeline.enrich.dates.tense import Sentences
 from pipeline.models import DateMention

@@ -1,0 +1,248 @@
+"""The grammar's machinery: rules, the context they read, building blocks, trigger words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from pipeline.enrich.dates.lexicon import (
+    MONTHS,
+    NUMBER_WORDS,
+    ORDINALS,
+    PARTS_OF_DAY,
+    SEASONS,
+    VAGUE_COUNTS,
+    WEEKDAYS,
+    alternation,
+    month_number,
+)
+from pipeline.enrich.dates.resolve import Anchor
+from pipeline.enrich.dates.tense import Sentences, Tense, tense_at
+from pipeline.enrich.dates.timex import (
+    date_value,
+)
+
+__all__ = [
+    "CAL_UNIT",
+    "DAY",
+    "DAY_WORD",
+    "DEICTIC_DAYS",
+    "MONTH",
+    "NUM",
+    "NUM_WORD",
+    "PART",
+    "RULES",
+    "SEASON",
+    "SHORT_YEAR",
+    "THE",
+    "UNIT",
+    "VAGUE",
+    "WEEKDAY",
+    "YEAR",
+    "Context",
+    "Found",
+    "Rule",
+    "day_found",
+    "day_of",
+    "month_of",
+    "rule",
+    "text_words",
+    "valid_day",
+    "year_of",
+]
+
+TimexType = Literal["DATE", "TIME", "DURATION", "SET"]
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a rule makes of its match."""
+
+    type: TimexType
+    value: str
+    mod: str | None = None
+
+
+@dataclass
+class Context:
+    """The anchor, the sentences for tense, and what the text has said so far."""
+
+    anchor: Anchor
+    sentences: Sentences
+    last_quarter: tuple[int | None, int] | None = None
+    _tenses: dict[tuple[int, int], Tense | None] = field(default_factory=dict)
+
+    def tense(self, match: re.Match[str]) -> Tense | None:
+        """The tense of the sentence around the match (cached)."""
+        key = match.span()
+        if key not in self._tenses:
+            self._tenses[key] = tense_at(self.sentences, *key)
+        return self._tenses[key]
+
+
+Builder = Callable[[re.Match[str], Context], Found | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named regex and the function that turns its match into a value."""
+
+    name: str
+    pattern: re.Pattern[str]
+    build: Builder
+    triggers: frozenset[str] | None = None
+
+    def may_match(self, words: frozenset[str]) -> bool:
+        """False when none of the words the rule needs is in the text (a cheap pre-check)."""
+        return self.triggers is None or not self.triggers.isdisjoint(words)
+
+
+RULES: list[Rule] = []
+
+
+def rule(name: str, regex: str) -> Callable[[Builder], Builder]:
+    """Register ``build`` for ``regex`` (with word boundaries added) under ``name``."""
+
+    def register(build: Builder) -> Builder:
+        pattern = re.compile(rf"(?<![\w$£€#]){regex}(?![\w-]|\.\d|,\d|%)")
+        RULES.append(Rule(name, pattern, build, TRIGGERS.get(name)))
+        return build
+
+    return register
+
+
+# Building blocks ---------------------------------------------------------------------------
+
+_MONTH_NAMES = [m.capitalize() for m in MONTHS if len(m) > 3 or m == "may"]
+_MONTH_ABBR = [m.capitalize() + r"\." for m in MONTHS if len(m) <= 4 and m != "may"]
+MONTH = "(?:" + "|".join([*sorted(_MONTH_NAMES, key=len, reverse=True), *_MONTH_ABBR]) + ")"
+MONTH_ABBR_FIX = {"Sept.": "sept"}
+WEEKDAY = "(?:" + "|".join(d.capitalize() for d in WEEKDAYS if len(d) > 5) + ")"
+DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+DAY_WORD = "(?i:" + alternation(k for k in ORDINALS if not k[0].isdigit()) + ")"
+YEAR = r"(?:1[5-9]\d\d|20\d\d)"
+SHORT_YEAR = r"(?:'\d\d)"
+NUM_WORD = alternation(w for w in NUMBER_WORDS if w not in ("a", "an"))
+NUM = (
+    rf"(?:\d{{1,3}}(?:\.\d+)?(?: 1/2)?|(?i:a\s+(?:hundred|thousand|dozen)|(?:a\s+)?couple\s+of)"
+    rf"|(?i:{NUM_WORD})(?:[- ](?i:{NUM_WORD}))*|(?i:a|an))"
+)
+VAGUE = "(?i:" + alternation(VAGUE_COUNTS) + ")"
+UNIT = (
+    r"(?i:seconds?|minutes?|hours?|days?|nights?|weeks?|weekends?|fortnights?|months?"
+    r"|quarters?|years?|decades?|centuries|century|millenni(?:um|a))"
+)
+CAL_UNIT = r"(?i:week|weekend|month|year|quarter|decade|century)"
+PART = "(?i:" + alternation(PARTS_OF_DAY) + ")"
+SEASON = "(?i:" + alternation(SEASONS) + ")"
+THE = r"(?i:the\s+)"
+
+
+# Words a rule cannot match without (lower case, as ``text_words`` splits them); running a
+# regex over the whole text costs far more than this set lookup. Rules not listed always run.
+_MONTH_WORDS = frozenset(MONTHS)
+_WEEKDAY_WORDS = frozenset(WEEKDAYS) | {d + "s" for d in WEEKDAYS}
+_UNIT_WORDS = frozenset({"second", "minute", "hour", "day", "night", "week", "weekend"})
+_UNIT_WORDS |= {"fortnight", "month", "quarter", "year", "decade", "century", "centuries"}
+_UNIT_WORDS |= {"millennium", "millennia"} | {u + "s" for u in _UNIT_WORDS}
+_PART_WORDS = frozenset(PARTS_OF_DAY)
+_TRIGGER_LISTS: dict[str, frozenset[str]] = {
+    "month_day_year": _MONTH_WORDS,
+    "day_month_year": _MONTH_WORDS,
+    "month_day": _MONTH_WORDS,
+    "day_month": _MONTH_WORDS,
+    "month_year": _MONTH_WORDS,
+    "month": _MONTH_WORDS,
+    "month_relative_year": _MONTH_WORDS,
+    "week_of": _MONTH_WORDS,
+    "relative_month": _MONTH_WORDS,
+    "every_month": _MONTH_WORDS,
+    "weekday_date": _MONTH_WORDS,
+    "this_coming_weekday_date": _MONTH_WORDS,
+    "year_words": frozenset({"nineteen", "twenty", "thousand"}),
+    "century": frozenset({"century"}),
+    "deictic_day": frozenset({"today", "yesterday", "tomorrow"}),
+    "day_before": frozenset({"yesterday", "tomorrow"}),
+    "tonight": frozenset({"tonight", "night", "morning", "afternoon", "evening"}),
+    "overnight": frozenset({"overnight"}),
+    "weekday": _WEEKDAY_WORDS,
+    "part_weekday": _WEEKDAY_WORDS,
+    "every_weekday": _WEEKDAY_WORDS,
+    "relative_unit": _UNIT_WORDS,
+    "year_end": frozenset({"end"}),
+    "full_year": frozenset({"full", "whole", "entire"}),
+    "year_ended": frozenset({"year"}),
+    "the_weekend": frozenset({"weekend"}),
+    "season": frozenset(SEASONS),
+    "season_words_year": frozenset(SEASONS),
+    "quarter": frozenset({"quarter", "period"}),
+    "year_period": frozenset({"quarter", "period"}),
+    "the_quarter": frozenset({"quarter", "period"}),
+    "q_quarter": frozenset({"q"}),
+    "year_ago": frozenset({"year"}),
+    "half": frozenset({"half"}),
+    "ago": frozenset({"ago", "now", "hence"}),
+    "duration": _UNIT_WORDS,
+    "vague_duration": _UNIT_WORDS,
+    "plural_units": _UNIT_WORDS,
+    "unit_long": frozenset({"long"}),
+    "noon": frozenset({"noon", "midnight", "midday"}),
+    "oclock": frozenset({"clock"}) | _PART_WORDS,
+    "adverb_set": frozenset({"hourly", "daily", "nightly", "weekly", "monthly", "quarterly"})
+    | {"annually", "yearly"},
+    "every_unit": frozenset({"every", "each", "per"}),
+    "fiscal_year": frozenset({"fiscal", "fy"}),
+    "the_year": frozenset({"year"}),
+    "holiday": frozenset({"christmas", "thanksgiving", "easter", "halloween", "year", "day"})
+    | {"valentine", "independence", "july", "fourth", "veterans", "boxing", "labor", "memorial"},
+    "reference": frozenset({"now", "currently", "current", "presently", "present", "nowadays"})
+    | {"days", "moment", "time", "recently", "past", "lately", "future", "term"},
+}
+TRIGGERS = _TRIGGER_LISTS
+_WORDS = re.compile(r"[a-z]+")
+
+
+def text_words(text: str) -> frozenset[str]:
+    """The lower-case letter runs of ``text``, for ``Rule.may_match``."""
+    return frozenset(_WORDS.findall(text.lower()))
+
+
+def month_of(text: str) -> int:
+    return month_number(MONTH_ABBR_FIX.get(text, text))
+
+
+def day_of(text: str) -> int:
+    digits = re.match(r"\d+", text)
+    if digits:
+        return int(digits.group())
+    return ORDINALS[text.lower()]
+
+
+def year_of(text: str, anchor: Anchor) -> int:
+    if text.startswith("'"):
+        short = int(text[1:])
+        century = (anchor.year or 2000) // 100 * 100
+        year = century + short
+        return year - 100 if anchor.year is not None and year > anchor.year + 10 else year
+    return int(text)
+
+
+def valid_day(year: int | None, month: int, day: int) -> bool:
+    try:
+        date(year or 2000, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def day_found(day: date | None, part: str | None = None, mod: str | None = None) -> Found:
+    value = "XXXX-XX-XX" if day is None else date_value(day)
+    if part:
+        return Found("TIME", value + "T" + PARTS_OF_DAY[part.lower()], mod)
+    return Found("DATE", value, mod)
+
+
+DEICTIC_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1}
