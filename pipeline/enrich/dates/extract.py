@@ -39,7 +39,7 @@ _MODIFIERS: list[tuple[str, str | None, str]] = [
     (r"earlier", "START", _COARSE),
     (r"later", "END", _COARSE),
     (r"at\s+least|no\s+less\s+than", "EQUAL_OR_MORE", _SPAN),
-    (r"up\s+to|no\s+more\s+than|at\s+most|within", "EQUAL_OR_LESS", _SPAN),
+    (r"up\s+to|no\s+more\s+than|at\s+most", "EQUAL_OR_LESS", _SPAN),
     (r"more\s+than|longer\s+than", "MORE_THAN", _SPAN),
     (r"less\s+than|fewer\s+than|shorter\s+than|under", "LESS_THAN", _SPAN),
     (r"nearly|almost", "LESS_THAN", _SPAN),
@@ -49,7 +49,6 @@ _PREFIXES = [
     (re.compile(rf"(?i:(?<![\w-])(?:{words}))\s*$"), mod, kind) for words, mod, kind in _MODIFIERS
 ]
 _HYPHEN_PREFIX = re.compile(r"(?i:\b(?:mid|late|early)-)$")
-_OVER = re.compile(r"(?i:(?<![\w-])over)\s*$")
 _MOD_WINDOW = 28
 _DAY_VALUE = re.compile(r"\d{4}-\d\d-\d\d|XXXX-XX-XX")
 
@@ -80,11 +79,7 @@ def _with_modifier(text: str, cand: _Candidate, floor: int) -> _Candidate:
     head = text[head_start : cand.start]
     match, mod = _prefix(head, kind)
     if match is None:
-        # "over" is a modifier before "two years" but a preposition before "the past year"
-        match = _OVER.search(head) if kind == _SPAN else None
-        if match is None or text[cand.start : cand.start + 4].lower() in ("the ", "past", "last"):
-            return cand
-        mod = "MORE_THAN"
+        return cand
     found = Found(cand.found.type, cand.found.value, cand.found.mod or mod)
     return _Candidate(head_start + match.start(), cand.end, cand.order, found, cand.rule)
 

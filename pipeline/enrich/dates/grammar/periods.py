@@ -213,11 +213,13 @@ def season_words_year(m: re.Match[str], ctx: Context) -> Found | None:
 # Quarters and halves ------------------------------------------------------------------------
 
 _QUARTER_WORD = r"(?P<q>(?i:first|second|third|fourth|1st|2nd|3rd|4th))"
+# "the" belongs to "the third quarter" but not to "the third-quarter results"
+_THE_NOT_ADJECTIVE = r"(?i:the\s+(?!(?:fiscal\s+)?(?:first|second|third|fourth|1st|2nd|3rd|4th)-))"
 
 
 @rule(
     "quarter",
-    rf"(?:(?P<this>(?i:this\s+year's|last\s+year's|next\s+year's))\s+|(?i:the\s+)?"
+    rf"(?:(?P<this>(?i:this\s+year's|last\s+year's|next\s+year's))\s+|{_THE_NOT_ADJECTIVE}?"
     rf"(?P<ago>(?i:year-(?:ago|earlier)\s+))?(?:(?P<y0>{YEAR})\s+)?(?i:fiscal\s+)?)?{_QUARTER_WORD}"
     rf"(?:-|\s+)(?i:(?:fiscal\s+)?quarter|period)(?!s)(?:\s+(?i:of\s+)?(?:(?i:fiscal\s+))?(?P<y>{YEAR}))?",
 )

@@ -53,7 +53,8 @@ _SPAN_PREFIX = (
     "duration",
     rf"(?:{_SPAN_PREFIX}|{THE}(?!{NUM}-))?(?P<n>{NUM})"
     r"(?:\s+(?i:more|additional|straight|consecutive|full))?"
-    rf"(?:-|\s+)(?P<u>{UNIT})(?P<half>\s+(?i:and\s+a\s+half))?(?!-old|\s+old)",
+    rf"(?:-|\s+)(?P<u>{UNIT})(?P<half>\s+(?i:and\s+a\s+half))?(?P<so>\s+(?i:or\s+so))?"
+    r"(?!-old|\s+old)",
 )
 def duration(m: re.Match[str], ctx: Context) -> Found | None:
     """ "two weeks", "a two-year", "the past 20 years", "5 1/2 hours", "a minute and a half"."""
@@ -66,7 +67,7 @@ def duration(m: re.Match[str], ctx: Context) -> Found | None:
     if m["n"].lower() in ("a", "an") and m.group().lower().startswith(("the", "past", "last")):
         return None
     text = ctx.sentences.text
-    fraction = m.group(m.lastindex or 0) and f"{m['n']}-{m['u']}" in m.group()
+    fraction = f"{m['n']}-{m['u']}" in m.group() and m["u"].lower().endswith("s")
     if unit == "quarter" and (fraction or text.startswith(" of", m.end())):
         return None  # "three-quarters of its food", "a quarter of the market": fractions
     if unit == "second" and m["n"].lower() in ("a", "an", "one"):
@@ -80,7 +81,7 @@ def duration(m: re.Match[str], ctx: Context) -> Found | None:
             re.IGNORECASE,
         ):
             return Found("SET", duration_value(1, unit))
-    return Found("DURATION", duration_value(count, unit))
+    return Found("DURATION", duration_value(count, unit), "APPROX" if m["so"] else None)
 
 
 @rule("vague_duration", rf"(?:{_SPAN_PREFIX}|{THE})?(?P<n>{VAGUE})\s+(?P<u>{UNIT})")
