@@ -169,6 +169,9 @@ def test_values_follow_the_granularity_of_the_text(
         ("He arrived in June last year.", "June last year", "2024-06"),
         ("The case was filed on 2024-03-05.", "2024-03-05", "2024-03-05"),
         ("The war ended in the spring of 1945.", "the spring of 1945", "1945-SP"),
+        ("The deal closed on Nov 29.", "Nov 29", "2025-11-29"),
+        ("Music of the nineties is back.", "the nineties", "199"),
+        ("The deal closes by year-end.", "year-end", "2025"),
     ],
 )
 def test_calendar_units_resolve_to_their_own_granularity(
@@ -195,12 +198,39 @@ def test_calendar_units_resolve_to_their_own_granularity(
         ("Prices rose over the past two months.", "the past two months", "DURATION", "P2M"),
         ("It takes at least 30 days.", "at least 30 days", "DURATION", "P30D"),
         ("It will take a couple of years.", "a couple of years", "DURATION", "P2Y"),
+        (
+            "Posted 2025-12-01T10:30:00Z by staff.",
+            "2025-12-01T10:30:00Z",
+            "TIME",
+            "2025-12-01T10:30Z",
+        ),
     ],
 )
 def test_times_sets_and_durations(text: str, expression: str, type_: str, value: str) -> None:
     """Times of day carry the day; sets and durations carry their period."""
     mention = _only(text)
     assert (mention.text, mention.type, mention.value) == (expression, type_, value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Iraq imports about three-quarters of its food.",
+        "Funds account for more than a quarter of the market.",
+        "A second group of companies joined.",
+        "The 6-year-old boy and his 44-year-old father were rescued.",
+        "The Nasdaq and the Dow rose after a daily newspaper reported it.",
+    ],
+)
+def test_words_that_only_look_like_times_are_not_dates(text: str) -> None:
+    """Fractions, ordinals, ages and adjectives are not temporal expressions."""
+    assert _dates(text) == []
+
+
+def test_the_year_ended_is_a_year_long_period() -> None:
+    """'the year ended March 31' is P1Y, and March 31 a date."""
+    found = [(m.text, m.type, m.value) for m in _dates("Profit for the year ended March 31 rose.")]
+    assert found == [("the year", "DURATION", "P1Y"), ("March 31", "DATE", "2025-03-31")]
 
 
 def test_a_future_sentence_looks_ahead_for_a_weekday() -> None:

@@ -10,6 +10,7 @@ from pipeline.enrich.dates.grammar.core import (
     DAY,
     DAY_WORD,
     MONTH,
+    MONTH_BEFORE_DAY,
     NUM_WORD,
     SHORT_YEAR,
     THE,
@@ -60,7 +61,8 @@ __all__ = [
 
 
 @rule(
-    "month_day_year", rf"(?P<m>{MONTH})\s+(?P<d>{DAY}|{DAY_WORD})\s*,?\s+(?P<y>{YEAR}|{SHORT_YEAR})"
+    "month_day_year",
+    rf"(?P<m>{MONTH_BEFORE_DAY})\s+(?P<d>{DAY}|{DAY_WORD})\s*,?\s+(?P<y>{YEAR}|{SHORT_YEAR})",
 )
 def month_day_year(m: re.Match[str], ctx: Context) -> Found | None:
     """ "October 7, 2023", "Aug. 7, 1998"."""
@@ -74,7 +76,7 @@ def day_month_year(m: re.Match[str], ctx: Context) -> Found | None:
     return month_day_year(m, ctx)
 
 
-@rule("month_day", rf"(?P<m>{MONTH})\s+(?P<d>{DAY}|{DAY_WORD})(?!\s*(?:,\s*)?\d)")
+@rule("month_day", rf"(?P<m>{MONTH_BEFORE_DAY})\s+(?P<d>{DAY}|{DAY_WORD})(?!\s*(?:,\s*)?\d)")
 def month_day(m: re.Match[str], ctx: Context) -> Found | None:
     """ "January 20": the year comes from the publication date and the tense."""
     month, day = month_of(m["m"]), day_of(m["d"])
@@ -142,11 +144,20 @@ def week_of(m: re.Match[str], ctx: Context) -> Found | None:
     return Found("DATE", week_value(date(year_, month_, day)))
 
 
-@rule("iso_date", r"(?P<y>\d{4})-(?P<m>\d\d)-(?P<d>\d\d)")
+@rule(
+    "iso_date",
+    r"(?P<y>\d{4})-(?P<m>\d\d)-(?P<d>\d\d)"
+    r"(?:T(?P<h>[01]\d|2[0-3]):(?P<mi>[0-5]\d)(?::[0-5]\d(?:\.\d+)?)?(?P<z>Z|[+-]\d\d:?\d\d)?)?",
+)
 def iso_date(m: re.Match[str], ctx: Context) -> Found | None:
     """ "2023-10-07"."""
     year, month, day = int(m["y"]), int(m["m"]), int(m["d"])
-    return Found("DATE", day_value(year, month, day)) if valid_day(year, month, day) else None
+    if not valid_day(year, month, day):
+        return None
+    if m["h"]:
+        zone = "Z" if m["z"] in ("Z", "+00:00", "+0000") else ""
+        return Found("TIME", f"{day_value(year, month, day)}T{m['h']}:{m['mi']}{zone}")
+    return Found("DATE", day_value(year, month, day))
 
 
 @rule("slash_date", r"(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])/(?P<y>\d{4}|\d\d)")
@@ -229,6 +240,26 @@ def decade(m: re.Match[str], ctx: Context) -> Found | None:
         (m["early"] or "").strip(" -").lower()
     )
     return Found("DATE", str(value // 10), mod)
+
+
+_DECADE_WORDS = {"twenties": 2, "thirties": 3, "forties": 4, "fifties": 5, "sixties": 6}
+_DECADE_WORDS.update({"seventies": 7, "eighties": 8, "nineties": 9})
+
+
+@rule(
+    "decade_words",
+    rf"{THE}(?P<early>(?i:early|mid|late)[- ]?)?(?P<w>(?i:{'|'.join(_DECADE_WORDS)}))",
+)
+def decade_words(m: re.Match[str], ctx: Context) -> Found | None:
+    """ "the nineties" -> 199: the latest such decade that has begun by publication."""
+    digit = _DECADE_WORDS[m["w"].lower()]
+    mod = {"early": "START", "mid": "MID", "late": "END"}.get(
+        (m["early"] or "").strip(" -").lower()
+    )
+    if ctx.anchor.year is None:
+        return Found("DATE", f"XX{digit}", mod)
+    decade_ = ctx.anchor.year // 100 * 10 + digit
+    return Found("DATE", str(decade_ - 10 if decade_ * 10 > ctx.anchor.year else decade_), mod)
 
 
 @rule(

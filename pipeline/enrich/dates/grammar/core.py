@@ -31,6 +31,7 @@ __all__ = [
     "DAY_WORD",
     "DEICTIC_DAYS",
     "MONTH",
+    "MONTH_BEFORE_DAY",
     "NUM",
     "NUM_WORD",
     "PART",
@@ -119,7 +120,9 @@ def rule(name: str, regex: str) -> Callable[[Builder], Builder]:
 _MONTH_NAMES = [m.capitalize() for m in MONTHS if len(m) > 3 or m == "may"]
 _MONTH_ABBR = [m.capitalize() + r"\." for m in MONTHS if len(m) <= 4 and m != "may"]
 MONTH = "(?:" + "|".join([*sorted(_MONTH_NAMES, key=len, reverse=True), *_MONTH_ABBR]) + ")"
-MONTH_ABBR_FIX = {"Sept.": "sept"}
+_MONTH_BARE_ABBR = [m.capitalize() for m in sorted(MONTHS, key=len, reverse=True) if len(m) <= 4]
+# Before a day number an abbreviation needs no full stop: "Nov 29" (not "Mar" or "Sun" alone).
+MONTH_BEFORE_DAY = "(?:" + MONTH[3:-1] + "|" + "|".join(_MONTH_BARE_ABBR) + ")"
 WEEKDAY = "(?:" + "|".join(d.capitalize() for d in WEEKDAYS if len(d) > 5) + ")"
 DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 DAY_WORD = "(?i:" + alternation(k for k in ORDINALS if not k[0].isdigit()) + ")"
@@ -164,6 +167,8 @@ _TRIGGER_LISTS: dict[str, frozenset[str]] = {
     "this_coming_weekday_date": _MONTH_WORDS,
     "year_words": frozenset({"nineteen", "twenty", "thousand"}),
     "century": frozenset({"century"}),
+    "decade_words": frozenset({"twenties", "thirties", "forties", "fifties", "sixties"})
+    | {"seventies", "eighties", "nineties"},
     "deictic_day": frozenset({"today", "yesterday", "tomorrow"}),
     "day_before": frozenset({"yesterday", "tomorrow"}),
     "tonight": frozenset({"tonight", "night", "morning", "afternoon", "evening"}),
@@ -211,7 +216,7 @@ def text_words(text: str) -> frozenset[str]:
 
 
 def month_of(text: str) -> int:
-    return month_number(MONTH_ABBR_FIX.get(text, text))
+    return month_number(text)
 
 
 def day_of(text: str) -> int:
