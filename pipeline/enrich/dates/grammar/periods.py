@@ -317,7 +317,7 @@ def half(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule(
     "ago",
-    rf"(?P<n>{NUM}|{VAGUE})\s+(?P<u>{UNIT})\s+(?P<dir>(?i:ago|from\s+now|hence))",
+    rf"(?P<n>{NUM}|{VAGUE})\s+(?P<u>{UNIT})(?:\s+(?i:or\s+so))?\s+(?P<dir>(?i:ago|from\s+now|hence))",
 )
 def ago(m: re.Match[str], ctx: Context) -> Found | None:
     """ "two years ago" -> the year, "10 days ago" -> the day, "two months ago" -> the month."""

@@ -51,7 +51,7 @@ _SPAN_PREFIX = (
 
 @rule(
     "duration",
-    rf"(?:{_SPAN_PREFIX}|{THE}(?!{NUM}-))?(?P<n>{NUM})"
+    rf"(?:{_SPAN_PREFIX}|{THE}(?!{NUM}-))?(?P<n0>{NUM}\s+(?i:to|or)\s+)?(?P<n>{NUM})"
     r"(?:\s+(?i:more|additional|straight|consecutive|full))?"
     rf"(?:-|\s+)(?P<u>{UNIT})(?P<half>\s+(?i:and\s+a\s+half))?(?P<so>\s+(?i:or\s+so))?"
     r"(?!-old|\s+old)",
@@ -81,6 +81,8 @@ def duration(m: re.Match[str], ctx: Context) -> Found | None:
             re.IGNORECASE,
         ):
             return Found("SET", duration_value(1, unit))
+    if m["n0"]:
+        return Found("DURATION", duration_value(None, unit))  # "12 to 18 months": PXM
     return Found("DURATION", duration_value(count, unit), "APPROX" if m["so"] else None)
 
 
