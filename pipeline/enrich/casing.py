@@ -11,6 +11,7 @@ found in the original text are kept as they were.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
@@ -26,56 +27,49 @@ CASING_COMPONENT = "news_casing"
 # A line is read again when at least this share of its words are in capitals.
 CAPS_SHARE = 0.6
 KEPT_LABELS = frozenset({"DATE", "TIME"})
-_SENTENCE_ENDS = frozenset({".", "!", "?", ":", '"', "“", "‘", "'", "-", "--", "(", "[", "•"})
-
-
-def _lines(doc: Doc) -> Iterator[tuple[int, int]]:
-    """Token ranges of the text's lines (whitespace tokens are left out)."""
-    start = None
-    for token in doc:
-        if token.is_space:
-            if "\n" in token.text and start is not None:
-                yield start, token.i
-                start = None
-            continue
-        if start is None:
-            start = token.i
-        if "\n" in token.whitespace_:
-            yield start, token.i + 1
-            start = None
-    if start is not None:
-        yield start, len(doc)
+_LINE = re.compile(r"[^\n]*\S[^\n]*")
+# A word with two or more letters, and what comes before a sentence's first word.
+_CASED_WORD = re.compile(r"[^\W\d_][\w'’.&-]*[^\W\d_]")
+_SENTENCE_ENDS = frozenset('.!?:"“‘(•[')
 
 
 def _is_word(text: str) -> bool:
     return sum(c.isalpha() for c in text) >= 2
 
 
+def _shouted(line: str) -> bool:
+    words = [w for w in line.split() if _is_word(w)]
+    shouted = sum(w.isupper() for w in words)
+    return bool(shouted) and shouted >= CAPS_SHARE * len(words)
+
+
 def caps_lines(doc: Doc) -> list[tuple[int, int]]:
     """Token ranges of the lines written mostly in capitals."""
+    # Works on the text, not on Token objects: this runs on every article.
     found = []
-    for start, end in _lines(doc):
-        words = [t.text for t in doc[start:end] if _is_word(t.text)]
-        shouted = [w for w in words if w.isupper()]
-        if shouted and len(shouted) >= CAPS_SHARE * len(words):
-            found.append((start, end))
+    for line in _LINE.finditer(doc.text):
+        if not _shouted(line.group()):
+            continue
+        span = doc.char_span(line.start(), line.end(), alignment_mode="expand")
+        if span is not None and len(span):
+            found.append((span.start, span.end))
     return found
 
 
-def _case_evidence(doc: Doc, skip: set[int]) -> dict[str, str]:
-    """How the article writes each word where case carries meaning: not in capital lines,
-    not at the start of a sentence."""
+def _case_evidence(text: str) -> dict[str, str]:
+    """How the article writes each word where case carries meaning: not in capitals
+    lines, not at the start of a sentence."""
     seen: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    previous = "\n"
-    for token in doc:
-        text = token.text
-        if token.is_space:
-            previous = "\n" if "\n" in text else previous
+    for line in _LINE.finditer(text):
+        if _shouted(line.group()):
             continue
-        initial = previous == "\n" or previous in _SENTENCE_ENDS
-        if token.i not in skip and not initial and _is_word(text) and not text.isupper():
-            seen[text.lower()][text] += 1
-        previous = "\n" if "\n" in token.whitespace_ else text
+        last_end = 0
+        for match in _CASED_WORD.finditer(line.group()):
+            word, gap = match.group(), line.group()[last_end : match.start()]
+            initial = (last_end == 0 and gap.strip() == "") or any(c in _SENTENCE_ENDS for c in gap)
+            if not initial and not word.isupper():
+                seen[word.lower()][word] += 1
+            last_end = match.end()
     return {lower: forms.most_common(1)[0][0] for lower, forms in seen.items()}
 
 
@@ -117,8 +111,7 @@ class CapsLineReader:
             return
         rewritten: list[Doc] = []
         for doc, lines in work:
-            in_caps = {i for start, end in lines for i in range(start, end)}
-            evidence = _case_evidence(doc, in_caps)
+            evidence = _case_evidence(doc.text)
             rewritten.extend(
                 Doc(
                     doc.vocab,
