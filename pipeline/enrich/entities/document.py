@@ -76,7 +76,7 @@ def _weight(mention: Mention) -> float:
     return 0.5 if mention.text.isupper() and len(mention.text) > 3 else 1.0
 
 
-def _vote(doc: Any, mentions: list[Mention], surnames: dict[str, str]) -> dict[str, EntityLabel]:
+def _vote(doc: Any, mentions: list[Mention]) -> dict[str, EntityLabel]:
     votes: defaultdict[str, defaultdict[EntityLabel, float]] = defaultdict(
         lambda: defaultdict(float)
     )
@@ -90,8 +90,6 @@ def _vote(doc: Any, mentions: list[Mention], surnames: dict[str, str]) -> dict[s
         key: min(counts.items(), key=lambda kv: (-kv[1], _TIE_ORDER[kv[0]]))[0]
         for key, counts in votes.items()
     }
-    for surname in surnames:
-        labels[surname] = "PERSON"
     return labels
 
 
@@ -185,9 +183,12 @@ def harmonise(doc: Any, mentions: list[Mention]) -> list[Mention]:
     (and of surnames of people) found elsewhere in it, in text order."""
     words = [t.text for t in doc]
     mentions = _with_designated(mentions, designated_orgs(doc, words))
-    surnames = person_surnames(mentions)
-    labels = _vote(doc, mentions, surnames)
-    agreed = [replace(m, label=labels[mention_key(m.text)]) for m in mentions]
+    labels = _vote(doc, mentions)
+    voted = [replace(m, label=labels[mention_key(m.text)]) for m in mentions]
+    # A surname alone is the person whose full name the article gives.
+    surnames = person_surnames(voted)
+    labels.update(dict.fromkeys(surnames, "PERSON"))
+    agreed = [replace(m, label=labels[mention_key(m.text)]) for m in voted]
     for short in _company_short_forms(doc, agreed):
         labels.setdefault(mention_key(" ".join(short)), "ORG")
     agreed.extend(_find_missed(doc, words, agreed, labels, surnames))
