@@ -21,6 +21,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from pipeline.enrich.entities.cues import cue_label, designated_orgs
 from pipeline.enrich.entities.mentions import Mention, mention_key
+from pipeline.enrich.entities.tables import table_row_names
 from pipeline.models import EntityLabel
 
 __all__ = ["harmonise", "person_surnames"]
@@ -58,12 +59,16 @@ _TIE_ORDER: dict[str, int] = {"PERSON": 0, "ORG": 1, "LOCATION": 2, "MISC": 3}
 
 def person_surnames(mentions: list[Mention]) -> dict[str, str]:
     """Surname key -> full-name key, for the surnames of multi-word person names that
-    belong to exactly one such name in the article."""
+    belong to exactly one such name in the article. The first word counts too: a name
+    may put the family name first ("Wang Donghai", later "Wang")."""
     owners: defaultdict[str, set[str]] = defaultdict(set)
     for m in mentions:
         words = m.text.split()
-        if m.label == "PERSON" and len(words) >= 2 and _namelike(words[-1]):
-            owners[mention_key(words[-1])].add(mention_key(m.text))
+        if m.label != "PERSON" or len(words) < 2:
+            continue
+        for part in {words[0], words[-1]}:
+            if _namelike(part) and not part.endswith("."):
+                owners[mention_key(part)].add(mention_key(m.text))
     return {surname: next(iter(full)) for surname, full in owners.items() if len(full) == 1}
 
 
@@ -99,9 +104,11 @@ def _sequences(
     """Token texts of each known name (and surname), longest first."""
     seqs = {tuple(t.text for t in doc[m.start : m.end]) for m in mentions}
     seqs.update(
-        (doc[m.end - 1].text,)
+        (doc[i].text,)
         for m in mentions
-        if m.label == "PERSON" and mention_key(doc[m.end - 1].text) in surnames
+        if m.label == "PERSON"
+        for i in (m.start, m.end - 1)
+        if mention_key(doc[i].text) in surnames
     )
     seqs.update(_company_short_forms(doc, mentions))
     usable = [
@@ -192,4 +199,18 @@ def harmonise(doc: Any, mentions: list[Mention]) -> list[Mention]:
     for short in _company_short_forms(doc, agreed):
         labels.setdefault(mention_key(" ".join(short)), "ORG")
     agreed.extend(_find_missed(doc, words, agreed, labels, surnames))
-    return sorted(agreed, key=lambda m: m.start)
+    return _with_table_rows(agreed, table_row_names(doc, doc.text))
+
+
+def _with_table_rows(mentions: list[Mention], rows: list[Mention]) -> list[Mention]:
+    """Names heading table rows are teams, for that row only: the same name in the prose
+    may well be the city."""
+    out = list(mentions)
+    for row in rows:
+        hits = [i for i, m in enumerate(out) if m.start < row.end and row.start < m.end]
+        if not hits:
+            out.append(row)
+        for i in hits:
+            if out[i].label != "PERSON":
+                out[i] = replace(out[i], label="ORG")
+    return sorted(out, key=lambda m: m.start)

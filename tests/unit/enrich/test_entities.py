@@ -202,3 +202,30 @@ def test_surname_joins_the_only_person_with_it() -> None:
     people = {e.name: e for e in extract_entities(doc)}
     assert people["Ophir Falk"].aliases == ["Falk"]
     assert len(people["Ophir Falk"].mentions) == 2
+
+
+def test_standings_table_rows_are_teams(enricher: Enricher) -> None:
+    """A name heading a row of numbers is a team, though the city in prose is a place."""
+    text = (
+        "New York beat Baltimore 5-3 on Friday, the night the city celebrated.\n"
+        "AMERICAN LEAGUE\n"
+        "W L PCT GB\n"
+        "NEW YORK 74 59 .556 -\n"
+        "BALTIMORE 70 63 .526 4\n"
+        "Puchon 3 1 0 6 1 10\n"
+    )
+    labels = {text[a:b]: e.label for e in _entities(enricher, text) for a, b in e.mentions}
+    assert labels["NEW YORK"] == "ORG"
+    assert labels["BALTIMORE"] == "ORG"
+    assert labels["Puchon"] == "ORG"
+    assert labels["New York"] == "LOCATION"
+
+
+def test_family_name_first_joins_the_full_name() -> None:
+    """'Wang Donghai' then 'Wang': the lone family name is the same person."""
+    doc = _blank_doc(
+        "Dissident Wang Donghai was held . Police said Wang had been warned .",
+        [(1, 3, "PERSON"), (9, 10, "ORG")],
+    )
+    people = [e for e in extract_entities(doc) if e.label == "PERSON"]
+    assert [(e.name, e.aliases, len(e.mentions)) for e in people] == [("Wang Donghai", ["Wang"], 2)]
