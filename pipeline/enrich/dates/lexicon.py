@@ -173,8 +173,27 @@ _TENS.update({"eighty": 80, "ninety": 90})
 
 
 def alternation(words: Iterable[str]) -> str:
-    """A regex alternation of ``words``, longest first so a prefix never wins."""
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    """A regex matching any of ``words``, the longest where several fit.
+
+    Written as a trie ("t(?:wo|hree|en)" rather than "two|three|ten") because the regex
+    engine tries alternatives one by one at every word of every text."""
+    trie: dict[str, dict[str, object]] = {}
+    for word in set(words):
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})  # type: ignore[assignment]
+        node[""] = {}
+    return _trie_regex(trie)
+
+
+def _trie_regex(node: dict[str, dict[str, object]]) -> str:
+    branches = [re.escape(c) + _trie_regex(child) for c, child in sorted(node.items()) if c]  # type: ignore[arg-type]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if "" in node:  # a word ends here: the longer words are tried first, greedily
+        return body + "?" if len(branches) == 1 and len(body) == 1 else "(?:" + body + ")?"
+    return body
 
 
 def month_number(word: str) -> int:

@@ -117,13 +117,14 @@ def rule(name: str, regex: str) -> Callable[[Builder], Builder]:
 
 # Building blocks ---------------------------------------------------------------------------
 
+_NOT_ABBREVIATED = ("may", "june", "july")  # "in June." ends a sentence
 _MONTH_NAMES = [m.capitalize() for m in MONTHS if len(m) > 3 or m == "may"]
-_MONTH_ABBR = [m.capitalize() + r"\." for m in MONTHS if len(m) <= 4 and m != "may"]
-MONTH = "(?:" + "|".join([*sorted(_MONTH_NAMES, key=len, reverse=True), *_MONTH_ABBR]) + ")"
-_MONTH_BARE_ABBR = [m.capitalize() for m in sorted(MONTHS, key=len, reverse=True) if len(m) <= 4]
+_MONTH_ABBR = [m.capitalize() + "." for m in MONTHS if len(m) <= 4 and m not in _NOT_ABBREVIATED]
+MONTH = "(?:" + alternation([*_MONTH_NAMES, *_MONTH_ABBR]) + ")"
 # Before a day number an abbreviation needs no full stop: "Nov 29" (not "Mar" or "Sun" alone).
-MONTH_BEFORE_DAY = "(?:" + MONTH[3:-1] + "|" + "|".join(_MONTH_BARE_ABBR) + ")"
-WEEKDAY = "(?:" + "|".join(d.capitalize() for d in WEEKDAYS if len(d) > 5) + ")"
+_MONTH_BARE_ABBR = [m.capitalize() for m in MONTHS if len(m) <= 4 and m not in _NOT_ABBREVIATED]
+MONTH_BEFORE_DAY = "(?:" + alternation([*_MONTH_NAMES, *_MONTH_ABBR, *_MONTH_BARE_ABBR]) + ")"
+WEEKDAY = "(?:" + alternation(d.capitalize() for d in WEEKDAYS if len(d) > 5) + ")"
 DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 DAY_WORD = "(?i:" + alternation(k for k in ORDINALS if not k[0].isdigit()) + ")"
 YEAR = r"(?:1[5-9]\d\d|20\d\d)"

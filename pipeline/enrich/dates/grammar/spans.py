@@ -43,9 +43,9 @@ __all__ = [
 
 # Durations --------------------------------------------------------------------------------
 
+_SPAN_WORDS = ["past", "last", "next", "first", "latest", "coming", "previous", "final"]
 _SPAN_PREFIX = (
-    r"(?i:(?:the\s+)?(?:past|last|next|first|latest|coming|previous|final|following|same"
-    r"|remaining)\s+)"
+    r"(?i:(?:the\s+)?(?:" + alternation([*_SPAN_WORDS, "following", "same", "remaining"]) + r")\s+)"
 )
 
 
