@@ -34,20 +34,21 @@ _SENTENCE_ENDS = frozenset('.!?:"“‘(•[')
 
 
 def _is_word(text: str) -> bool:
-    return sum(c.isalpha() for c in text) >= 2
+    return _CASED_WORD.search(text) is not None
 
 
 def _shouted(line: str) -> bool:
-    words = [w for w in line.split() if _is_word(w)]
-    shouted = sum(w.isupper() for w in words)
+    words = _CASED_WORD.findall(line)
+    shouted = sum(map(str.isupper, words))
     return bool(shouted) and shouted >= CAPS_SHARE * len(words)
 
 
-def caps_lines(doc: Doc) -> list[tuple[int, int]]:
-    """Token ranges of the lines written mostly in capitals."""
+def caps_lines(doc: Doc, text: str | None = None) -> list[tuple[int, int]]:
+    """Token ranges of the lines written mostly in capitals (``text`` is ``doc.text``,
+    when the caller has it already)."""
     # Works on the text, not on Token objects: this runs on every article.
     found = []
-    for line in _LINE.finditer(doc.text):
+    for line in _LINE.finditer(doc.text if text is None else text):
         if not _shouted(line.group()):
             continue
         span = doc.char_span(line.start(), line.end(), alignment_mode="expand")
@@ -105,13 +106,14 @@ class CapsLineReader:
             yield from batch
 
     def _read_again(self, docs: Sequence[Doc]) -> None:
-        work = [(doc, caps_lines(doc)) for doc in docs]
-        work = [(doc, lines) for doc, lines in work if lines]
+        texts = [doc.text for doc in docs]
+        work = [(doc, text, caps_lines(doc, text)) for doc, text in zip(docs, texts, strict=True)]
+        work = [(doc, text, lines) for doc, text, lines in work if lines]
         if not work:
             return
         rewritten: list[Doc] = []
-        for doc, lines in work:
-            evidence = _case_evidence(doc.text)
+        for doc, text, lines in work:
+            evidence = _case_evidence(text)
             rewritten.extend(
                 Doc(
                     doc.vocab,
@@ -122,7 +124,7 @@ class CapsLineReader:
             )
         ner: Any = self.nlp.get_pipe(self.ner_name)
         parsed = iter(ner.pipe(rewritten))
-        for doc, lines in work:
+        for doc, _, lines in work:
             self._merge(doc, lines, [next(parsed) for _ in lines])
 
     @staticmethod
