@@ -171,6 +171,8 @@ def test_values_follow_the_granularity_of_the_text(
         ("The war ended in the spring of 1945.", "the spring of 1945", "1945-SP"),
         ("The deal closed on Nov 29.", "Nov 29", "2025-11-29"),
         ("Music of the nineties is back.", "the nineties", "199"),
+        ("Music of the early 90s is back.", "the early 90s", "199"),
+        ("The bonds mature on 11/1/27.", "11/1/27", "2027-11-01"),
         ("The deal closes by year-end.", "year-end", "2025"),
     ],
 )
@@ -220,6 +222,7 @@ def test_times_sets_and_durations(text: str, expression: str, type_: str, value:
         "A second group of companies joined.",
         "The 6-year-old boy and his 44-year-old father were rescued.",
         "The Nasdaq and the Dow rose after a daily newspaper reported it.",
+        "Crowds of 90s kids cheered.",
     ],
 )
 def test_words_that_only_look_like_times_are_not_dates(text: str) -> None:
@@ -261,6 +264,19 @@ def test_without_a_publication_date_unknowable_parts_stay_unknown() -> None:
         ("October 7, 2023", "2023-10-07"),
     ]
     assert _only("It rose last year.", None).value == "XXXX"
+
+
+def test_two_counts_in_a_row_are_not_one_number() -> None:
+    """'three one-day matches' has a one-day duration, not a four-day one."""
+    assert [(m.text, m.value) for m in _dates("He played three one-day matches.")] == [
+        ("one-day", "P1D")
+    ]
+
+
+def test_an_expression_never_runs_across_lines() -> None:
+    """'24' ending one line is not the day of 'July 1996' on the next."""
+    found = [(m.text, m.value) for m in _dates("The score was 24\nJuly 1996 was hot.")]
+    assert found == [("July 1996", "1996-07")]
 
 
 def test_offsets_are_python_string_indices() -> None:

@@ -231,10 +231,16 @@ def the_year(m: re.Match[str], ctx: Context) -> Found | None:
     return Found("DATE", year_value(int(m["y"])))
 
 
-@rule("decade", rf"(?:{THE}(?P<early>(?i:early|mid|late)[- ]?)?)?(?P<y>1[5-9]\d0|20[0-9]0|'\d0)'?s")
+@rule(
+    "decade",
+    rf"(?:{THE}(?P<early>(?i:early|mid|late)[- ]?)?)?"
+    r"(?P<y>1[5-9]\d0|20[0-9]0|'\d0|(?:(?<=[Tt]he )|(?<=early )|(?<=mid-)|(?<=late ))\d0)'?s",
+)
 def decade(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the 1990s" -> 199, "the early 1980s" -> 198 (mod START)."""
+    """ "the 1990s" -> 199, "the early 1980s" -> 198 (mod START), "the '90s", "the 90s"."""
     text = m["y"]
+    if len(text) == 2:  # "the 90s"
+        text = "'" + text
     value = year_of(text, ctx.anchor) if text.startswith("'") else int(text)
     mod = {"early": "START", "mid": "MID", "late": "END"}.get(
         (m["early"] or "").strip(" -").lower()

@@ -108,7 +108,9 @@ def rule(name: str, regex: str) -> Callable[[Builder], Builder]:
     """Register ``build`` for ``regex`` (with word boundaries added) under ``name``."""
 
     def register(build: Builder) -> Builder:
-        pattern = re.compile(rf"(?<![\w$£€#]){regex}(?![\w-]|\.\d|,\d|%)")
+        # an expression never runs across lines: "24\nJuly" is the end of one and a month
+        spaced = regex.replace(r"\s", r"[^\S\n]")
+        pattern = re.compile(rf"(?<![\w$£€#]){spaced}(?![\w-]|\.\d|,\d|%)")
         RULES.append(Rule(name, pattern, build, TRIGGERS.get(name)))
         return build
 
@@ -130,9 +132,18 @@ DAY_WORD = "(?i:" + alternation(k for k in ORDINALS if not k[0].isdigit()) + ")"
 YEAR = r"(?:1[5-9]\d\d|20\d\d)"
 SHORT_YEAR = r"(?:'\d\d)"
 NUM_WORD = alternation(w for w in NUMBER_WORDS if w not in ("a", "an"))
+_ONES = alternation(w for w, n in NUMBER_WORDS.items() if 1 <= n <= 9 and w not in ("a", "an"))
+_TENS = alternation(w for w, n in NUMBER_WORDS.items() if n in range(20, 100, 10))
+_SMALL = alternation(w for w, n in NUMBER_WORDS.items() if n <= 19 and w not in ("a", "an"))
+# A count in words is "twenty-four", "fifteen", "two hundred", "two thousand": never "three
+# one", which is two counts ("three one-day matches").
+_NUM_WORDS = (
+    rf"(?:(?:{_TENS})(?:[- ](?:{_ONES}))?|{_SMALL}|dozen)"
+    rf"(?:\s+(?:hundred|thousand)(?:\s+(?:and\s+)?(?:{_TENS}|{_SMALL}))?)?"
+)
 NUM = (
     rf"(?:\d{{1,3}}(?:\.\d+)?(?: 1/2)?|(?i:a\s+(?:hundred|thousand|dozen)|(?:a\s+)?couple\s+of)"
-    rf"|(?i:{NUM_WORD})(?:[- ](?i:{NUM_WORD}))*|(?i:a|an))"
+    rf"|(?i:{_NUM_WORDS})|(?i:a|an))"
 )
 VAGUE = "(?i:" + alternation(VAGUE_COUNTS) + ")"
 UNIT = (
@@ -230,9 +241,15 @@ def day_of(text: str) -> int:
 def year_of(text: str, anchor: Anchor) -> int:
     if text.startswith("'"):
         short = int(text[1:])
-        century = (anchor.year or 2000) // 100 * 100
-        year = century + short
-        return year - 100 if anchor.year is not None and year > anchor.year + 10 else year
+        here = anchor.year
+        if here is None:
+            return 1900 + short if short > 30 else 2000 + short
+        # the nearest year ending so: '07 is 2007 in 1996, '98 is 1998 in 2025
+        century = here // 100 * 100
+        return min(
+            (century - 100 + short, century + short, century + 100 + short),
+            key=lambda y: abs(y - here),
+        )
     return int(text)
 
 

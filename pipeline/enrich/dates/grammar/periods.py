@@ -338,9 +338,9 @@ def ago(m: re.Match[str], ctx: Context) -> Found | None:
         )
     if unit == "month":
         return Found("DATE", month_value(*add_months(dct.year, dct.month, n)))
-    if unit == "year":
+    if unit == "year" and dct.year + n > 0:
         return Found("DATE", year_value(dct.year + n))
-    if unit == "decade":
+    if unit == "decade" and dct.year + 10 * n > 0:
         return Found("DATE", year_value(dct.year + 10 * n))
     if unit in ("hour", "minute", "second"):
         return Found("TIME", date_value(dct))
