@@ -6,10 +6,14 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import structlog
+
 from pipeline.enrich.dates.grammar import RULES, Context, Found, text_words
 from pipeline.enrich.dates.resolve import Anchor
 from pipeline.enrich.dates.tense import Sentences
 from pipeline.models import DateMention
+
+log = structlog.get_logger()
 
 __all__ = ["find_dates"]
 
@@ -98,7 +102,12 @@ def find_dates(text: str, published: date | None) -> list[DateMention]:
     for start, neg_end, order, match in matches:
         if start and text[start - 1] == "-" and not _HYPHEN_PREFIX.search(text, 0, start):
             continue  # "A330-300", "1998-99": only "mid-", "late-", "early-" are let in
-        found = RULES[order].build(match, ctx)
+        try:
+            found = RULES[order].build(match, ctx)
+        except (ValueError, OverflowError):
+            # calendar arithmetic out of range (a publication date near year 1 or 9999)
+            log.debug("date_rule_failed", rule=RULES[order].name, exc_info=True)
+            continue
         if found is not None:
             candidates.append(_Candidate(start, -neg_end, order, found, RULES[order].name))
     chosen: list[_Candidate] = []

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.enrich.dates import extract_dates
 from pipeline.models import DateMention
@@ -291,3 +293,79 @@ def test_an_empty_or_dateless_text_gives_nothing() -> None:
     """No expressions, no dates."""
     assert _dates("") == []
     assert _dates("Cats sleep a lot and may wander.") == []
+
+
+_WORDS = [
+    "said",
+    "will",
+    "on",
+    "the",
+    "last",
+    "next",
+    "this",
+    "early",
+    "late",
+    "mid-",
+    "more than",
+    "about",
+    "Monday",
+    "Friday",
+    "night",
+    "January",
+    "Sept.",
+    "Nov",
+    "20",
+    "2023",
+    "'98",
+    "1990s",
+    "year",
+    "years",
+    "week",
+    "weekend",
+    "quarter",
+    "third",
+    "fiscal",
+    "ago",
+    "now",
+    "a",
+    "two",
+    "twenty-four",
+    "hours",
+    "10:30",
+    "p.m.",
+    "noon",
+    "every",
+    "daily",
+    "summer",
+    "Christmas",
+    ",",
+    ".",
+    "\n",
+    "-",
+    "$",
+    "1,208",
+    "9999",
+    "0001",
+    "31",
+    "Feb. 30",
+    "Q4",
+    "1/2",
+]
+
+
+@given(
+    words=st.lists(st.sampled_from(_WORDS), max_size=40),
+    published=st.one_of(st.none(), st.datetimes(timezones=st.just(UTC))),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_text_and_publication_date_give_well_formed_mentions(
+    words: list[str], published: datetime | None
+) -> None:
+    """Never an exception, even next to year 1 or 9999; offsets always slice the text."""
+    text = " ".join(words)
+    previous_end = 0
+    for m in extract_dates(text, published):
+        assert text[m.start : m.end] == m.text
+        assert m.start >= previous_end
+        assert m.value
+        previous_end = m.end
