@@ -285,6 +285,28 @@ def time_enrichment(docs: Sequence[GoldDoc], model: str, rounds: int = 3) -> Non
         f"with dates {1000 * (base + dates_time) / n:.2f} ms "
         f"(dates +{100 * dates_time / base:.1f}%)"
     )
+    _spacy_spans(docs, parsed, [extract_dates(t, p) for t, p in zip(texts, published, strict=True)])
+
+
+def _spacy_spans(docs: Sequence[GoldDoc], parsed: Sequence[Any], ours: Sequence[Any]) -> None:
+    """Would spaCy's DATE/TIME entities add anything? Count those our grammar does not
+    overlap, by whether they overlap a gold TIMEX3."""
+    hits = misses = 0
+    for doc, spacy_doc, mentions in zip(docs, parsed, ours, strict=True):
+        for ent in spacy_doc.ents:
+            if ent.label_ not in ("DATE", "TIME"):
+                continue
+            if doc.scored_end is not None and ent.start_char >= doc.scored_end:
+                continue
+            if any(m.start < ent.end_char and ent.start_char < m.end for m in mentions):
+                continue
+            if any(g.start < ent.end_char and ent.start_char < g.end for g in doc.gold):
+                hits += 1
+            else:
+                misses += 1
+    print(
+        f"spaCy DATE/TIME entities outside our dates: {hits} overlap a gold TIMEX3, {misses} do not"
+    )
 
 
 def ablate(docs: Sequence[GoldDoc]) -> None:
