@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from pipeline.enrich.entities.mentions import TITLES, Mention
@@ -123,14 +123,31 @@ def _role_before(doc: Any, mention: Mention) -> bool:
     return i >= 0 and doc[i].lower_ in PERSON_ROLES
 
 
-def cue_label(doc: Any, mention: Mention) -> EntityLabel | None:
-    """ORG when an organisation noun describes the mention: right before it, or after a
-    person-looking name (places are followed by "ministry" and "army" all the time);
-    PERSON right after a title or role ("finalist MaliVai Washington", "Mr Dole")."""
+def _place_after(doc: Any, mention: Mention, place_starts: Collection[int]) -> bool:
+    return (
+        mention.end + 1 < len(doc)
+        and doc[mention.end].text == ","
+        and mention.end + 1 in place_starts
+    )
+
+
+def cue_label(doc: Any, mention: Mention, place_starts: Collection[int] = ()) -> EntityLabel | None:
+    """What the words around a mention say it is, or None.
+
+    ORG when an organisation noun describes it: right before it, or after a
+    person-looking name (places are followed by "ministry" and "army" all the time), or
+    when a person-looking name takes "the" ("The Beatles"); PERSON right after a title
+    or role ("finalist MaliVai Washington", "Mr Dole"); LOCATION when a place follows
+    after a comma ("Toulouse, France"); ``place_starts`` are the token indices where
+    the model's place mentions begin."""
     if _noun_before(doc, mention):
         return "ORG"
     if _role_before(doc, mention):
         return "PERSON"
-    if mention.label == "PERSON" and _noun_after(doc, mention):
+    if _place_after(doc, mention, place_starts):
+        return "LOCATION"
+    if mention.label == "PERSON" and (
+        _noun_after(doc, mention) or (mention.start > 0 and doc[mention.start - 1].lower_ == "the")
+    ):
         return "ORG"
     return None

@@ -85,10 +85,11 @@ def _vote(doc: Any, mentions: list[Mention]) -> dict[str, EntityLabel]:
     votes: defaultdict[str, defaultdict[EntityLabel, float]] = defaultdict(
         lambda: defaultdict(float)
     )
+    place_starts = {m.start for m in mentions if m.label == "LOCATION"}
     for m in mentions:
         key = mention_key(m.text)
         votes[key][m.label] += _weight(m)
-        cue = cue_label(doc, m)
+        cue = cue_label(doc, m, place_starts)
         if cue is not None:
             votes[key][cue] += CUE_WEIGHT
     labels = {

@@ -55,6 +55,9 @@ _CALENDAR_WORDS = """
     may june july august september october november december today yesterday tomorrow
 """
 _CALENDAR = frozenset(_CALENDAR_WORDS.split())
+# ISO 4217 codes the model takes for organisations ("$99 (USD)").
+_CURRENCY_CODES = "usd eur gbp jpy cny rmb chf aud cad hkd inr rub nzd sek nok dkk"
+_CURRENCIES = frozenset(_CURRENCY_CODES.split())
 _POSSESSIVES = frozenset({"'s", "’s", "'", "’", "'S"})
 _LEADING_JUNK = frozenset({"the", "a", "an"})
 _NUMBERISH = re.compile(r"^[\d.,:/+-]*\d[\d.,:/+-]*$")
@@ -119,7 +122,7 @@ def clean_span(span: Any) -> Mention | None:
     words = [t for t in tokens if any(c.isalpha() for c in t.text)]
     if not any(t.text[:1].isupper() for t in words):
         return None
-    if all(t.lower_ in _CALENDAR for t in words):
+    if all(t.lower_ in _CALENDAR or t.lower_ in _CURRENCIES for t in words):
         return None
     first, last = tokens[0], tokens[-1]
     doc = span.doc

@@ -229,3 +229,19 @@ def test_family_name_first_joins_the_full_name() -> None:
     )
     people = [e for e in extract_entities(doc) if e.label == "PERSON"]
     assert [(e.name, e.aliases, len(e.mentions)) for e in people] == [("Wang Donghai", ["Wang"], 2)]
+
+
+def test_context_cues_decide_the_kind_of_name() -> None:
+    """'The Beatles' take an article (a group); 'Toulouse, France' is a place."""
+    doc = _blank_doc(
+        "The Beatles sued . The jet flew to Toulouse , France .",
+        [(1, 2, "PERSON"), (8, 9, "PERSON"), (10, 11, "GPE")],
+    )
+    labels = {e.name: e.label for e in extract_entities(doc)}
+    assert labels == {"Beatles": "ORG", "Toulouse": "LOCATION", "France": "LOCATION"}
+
+
+def test_currency_codes_are_not_organisations() -> None:
+    """'$99 (USD)': the model's ORG guess for a currency code is dropped."""
+    doc = _blank_doc("It costs $ 99 ( USD ) to join .", [(5, 6, "ORG")])
+    assert extract_entities(doc) == []
