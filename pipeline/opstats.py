@@ -17,9 +17,28 @@ from rq.registry import (
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
 
-__all__ = ["collect_stats"]
+__all__ = ["OUTCOMES", "collect_stats", "queue_depths", "read_counters"]
 
-_COUNTERS = ("new", "duplicate", "revision", "repeat", "dead")
+# the statuses the atomic write counts (pipeline/dedup/write_batch.lua)
+OUTCOMES = ("new", "duplicate", "revision", "repeat", "dead")
+
+
+def read_counters(redis: Redis, settings: Settings) -> dict[str, int]:
+    """The write script's counters: how many items ended in each outcome."""
+    return {k.decode(): int(v) for k, v in redis.hgetall(settings.key("stats")).items()}
+
+
+def queue_depths(redis: Redis, settings: Settings) -> dict[str, int]:
+    """Jobs of the ingest queue by state."""
+    queue = make_queue(redis, settings)
+    kw: dict[str, Any] = {"queue": queue}
+    return {
+        "queued": queue.count,
+        "running": StartedJobRegistry(**kw).count,
+        "scheduled": ScheduledJobRegistry(**kw).count,  # type: ignore[no-untyped-call]
+        "deferred": DeferredJobRegistry(**kw).count,
+        "failed": FailedJobRegistry(**kw).count,
+    }
 
 
 def _groups(redis: Redis, stream: str) -> dict[str, str]:
@@ -36,10 +55,9 @@ def _groups(redis: Redis, stream: str) -> dict[str, str]:
 
 def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]:
     """Every figure an operator looks at first, grouped by section."""
-    counters = {k.decode(): int(v) for k, v in redis.hgetall(settings.key("stats")).items()}
-    queue = make_queue(redis, settings)
-    kw: dict[str, Any] = {"queue": queue}
-    workers = Worker.all(queue=queue)
+    counters = read_counters(redis, settings)
+    depths = queue_depths(redis, settings)
+    workers = Worker.all(queue=make_queue(redis, settings))
     return {
         "streams": {
             settings.articles_stream: redis.xlen(settings.articles_stream),
@@ -55,11 +73,11 @@ def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]
         },
         "queue": {
             "name": settings.queue_name,
-            "queued jobs": queue.count,
-            "running": StartedJobRegistry(**kw).count,
-            "scheduled retries": ScheduledJobRegistry(**kw).count,  # type: ignore[no-untyped-call]
-            "deferred": DeferredJobRegistry(**kw).count,
-            "failed": FailedJobRegistry(**kw).count,
+            "queued jobs": depths["queued"],
+            "running": depths["running"],
+            "scheduled retries": depths["scheduled"],
+            "deferred": depths["deferred"],
+            "failed": depths["failed"],
         },
         "workers": {
             "alive": len(workers),

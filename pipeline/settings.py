@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     fetch_proxy: str | None = None
     fetch_per_host: int = Field(default=2, ge=1, description="concurrent fetches per host")
     metrics_port: int = Field(default=0, ge=0, description="Prometheus metrics port (0: off)")
+    metrics_addr: str = Field(default="127.0.0.1", description="address the metrics listen on")
 
     @property
     def articles_stream(self) -> str:

@@ -17,6 +17,7 @@ from pipeline.fetch.fetcher import fetch_all, open_context
 from pipeline.fetch.health import is_silent, list_health, load_many
 from pipeline.fetch.report import format_health_table, health_records, summarize_outcomes
 from pipeline.fetch.schedule import Scheduler, SchedulerLocked, stop_on_signals
+from pipeline.metrics import serve_metrics
 
 _FEEDS_HELP = (
     "FEEDS file: OPML, or one URL per line with optional interval=15m name=... [PIPELINE_FEEDS]."
@@ -128,6 +129,7 @@ def schedule(
     settings = get_settings(ctx, fetch_per_host=per_host)
     feed_list = _load(feeds_path)
     redis = connect(settings)
+    serve_metrics(redis, settings)
     stop = threading.Event()
     with open_context(settings, redis) as fetch_ctx:
         scheduler = Scheduler(fetch_ctx, feeds_path, workers=workers, lock_ttl=lock_ttl)

@@ -8,6 +8,7 @@ from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
+from pipeline.metrics import serve_metrics
 from pipeline.settings import Settings
 from pipeline.workers.runtime import init_runtime
 
@@ -28,6 +29,7 @@ def run_worker(
     isolates each job in a child that shares the already-loaded model pages.
     """
     init_runtime(settings, redis)
+    serve_metrics(redis, settings)
     worker_class = Worker if fork else SimpleWorker
     names = list(queues) if queues else [settings.queue_name]
     worker = worker_class(

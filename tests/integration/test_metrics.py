@@ -1,0 +1,66 @@
+"""Prometheus metrics served from Redis figures."""
+
+from __future__ import annotations
+
+import socket
+import urllib.request
+from collections.abc import Callable
+
+import pytest
+import redis
+
+from pipeline.dedup import BatchWriter
+from pipeline.metrics import serve_metrics
+from pipeline.models import EnrichedArticle, utc_now
+from pipeline.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        return response.read().decode()
+
+
+def test_metrics_report_outcomes_streams_and_queue(
+    make_settings: Callable[..., Settings], redis_client: redis.Redis
+) -> None:
+    """A scrape shows what the write did, the stream lengths and the queue."""
+    settings = make_settings(metrics_port=_free_port())
+    article = EnrichedArticle(
+        id="a", source="t", kind="jsonl", text="x", fingerprint="f", fetched=utc_now()
+    )
+    writer = BatchWriter(redis_client, settings)
+    writer.write([article])
+    writer.write([article])
+    server = serve_metrics(redis_client, settings)
+    try:
+        text = _scrape(settings.metrics_port)
+    finally:
+        server.shutdown()
+    assert "pipeline_redis_up 1.0" in text
+    assert 'pipeline_articles_total{outcome="new"} 1.0' in text
+    assert 'pipeline_articles_total{outcome="repeat"} 1.0' in text
+    assert 'pipeline_stream_length{stream="news:articles"} 1.0' in text
+    assert 'pipeline_queue_jobs{state="queued"} 0.0' in text
+
+
+def test_metrics_say_when_redis_is_down() -> None:
+    """With Redis gone the endpoint still answers, with pipeline_redis_up 0."""
+    settings = Settings(redis_url="redis://127.0.0.1:1/0", metrics_port=_free_port())
+    server = serve_metrics(redis.Redis.from_url(settings.redis_url), settings)
+    try:
+        assert "pipeline_redis_up 0.0" in _scrape(settings.metrics_port)
+    finally:
+        server.shutdown()
+
+
+def test_no_server_when_the_port_is_zero(settings: Settings, redis_client: redis.Redis) -> None:
+    """Metrics are off by default."""
+    assert serve_metrics(redis_client, settings) is None
