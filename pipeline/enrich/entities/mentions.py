@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from spacy.tokens import Span
+
 from pipeline.models import EntityLabel
 
 __all__ = ["LABELS", "Mention", "clean_span", "mention_key", "mentions_from_doc"]
@@ -136,7 +138,23 @@ def clean_span(span: Any) -> Mention | None:
     )
 
 
+def _parts(span: Any) -> list[Any]:
+    """A person, organisation or place span cut at the numbers inside it: in a results
+    line "CHELSEA 2 ARSENAL" is two names."""
+    if LABELS.get(span.label_) in (None, "MISC") or len(span) < 3:
+        return [span]
+    parts, start = [], span.start
+    for token in span[1:-1]:
+        if _NUMBERISH.match(token.text):
+            parts.append(span.doc[start : token.i])
+            start = token.i + 1
+    if not parts:
+        return [span]
+    parts.append(span.doc[start : span.end])
+    return [Span(span.doc, p.start, p.end, label=span.label) for p in parts if len(p)]
+
+
 def mentions_from_doc(doc: Any) -> list[Mention]:
     """Cleaned mentions of every named-entity span the model found, in text order."""
-    found = (clean_span(ent) for ent in doc.ents)
+    found = (clean_span(part) for ent in doc.ents for part in _parts(ent))
     return [m for m in found if m is not None]

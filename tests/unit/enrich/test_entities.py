@@ -245,3 +245,12 @@ def test_currency_codes_are_not_organisations() -> None:
     """'$99 (USD)': the model's ORG guess for a currency code is dropped."""
     doc = _blank_doc("It costs $ 99 ( USD ) to join .", [(5, 6, "ORG")])
     assert extract_entities(doc) == []
+
+
+def test_a_score_inside_a_span_separates_two_names() -> None:
+    """'CHELSEA 2 ARSENAL 1': the model's one span is two teams."""
+    doc = _blank_doc("CHELSEA 2 ARSENAL 1 .", [(0, 3, "ORG")])
+    assert [(e.name, e.label) for e in extract_entities(doc)] == [
+        ("CHELSEA", "ORG"),
+        ("ARSENAL", "ORG"),
+    ]
