@@ -9,6 +9,7 @@ from datetime import date
 import structlog
 
 from pipeline.enrich.dates.grammar import RULES, Context, Found, text_words
+from pipeline.enrich.dates.grammar.core import NEAR_AFTER, NEAR_BEFORE
 from pipeline.enrich.dates.resolve import Anchor
 from pipeline.enrich.dates.tense import Sentences
 from pipeline.models import DateMention
@@ -88,15 +89,31 @@ def _with_modifier(text: str, cand: _Candidate, floor: int) -> _Candidate:
     return _Candidate(head_start + match.start(), cand.end, cand.order, found, cand.rule)
 
 
+def _windows(near: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """Merged spans of text around each match of ``near``."""
+    spans: list[tuple[int, int]] = []
+    for match in near.finditer(text):
+        start, end = max(0, match.start() - NEAR_BEFORE), min(len(text), match.end() + NEAR_AFTER)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
 def find_dates(text: str, published: date | None) -> list[DateMention]:
     """Every temporal expression the grammar finds in ``text``, resolved against ``published``."""
     ctx = Context(Anchor(published), Sentences(text))
     words = text_words(text)
+    windows: dict[re.Pattern[str], list[tuple[int, int]]] = {}
+    for rule in RULES:
+        if rule.near is not None and rule.near not in windows:
+            windows[rule.near] = _windows(rule.near, text)
     matches = sorted(
         (m.start(), -m.end(), order, m)
         for order, rule in enumerate(RULES)
         if rule.may_match(words)
-        for m in rule.pattern.finditer(text)
+        for m in rule.finditer(text, None if rule.near is None else windows[rule.near])
     )
     candidates: list[_Candidate] = []
     for start, neg_end, order, match in matches:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -32,6 +32,8 @@ __all__ = [
     "DEICTIC_DAYS",
     "MONTH",
     "MONTH_BEFORE_DAY",
+    "NEAR_AFTER",
+    "NEAR_BEFORE",
     "NUM",
     "NUM_WORD",
     "PART",
@@ -95,10 +97,26 @@ class Rule:
     pattern: re.Pattern[str]
     build: Builder
     triggers: frozenset[str] | None = None
+    near: re.Pattern[str] | None = None
 
     def may_match(self, words: frozenset[str]) -> bool:
         """False when none of the words the rule needs is in the text (a cheap pre-check)."""
         return self.triggers is None or not self.triggers.isdisjoint(words)
+
+    def finditer(self, text: str, windows: list[tuple[int, int]] | None) -> Iterator[re.Match[str]]:
+        """The rule's matches in ``text``, or only in ``windows`` (spans around ``near``)."""
+        if windows is None:
+            yield from self.pattern.finditer(text)
+            return
+        for start, end in windows:
+            for match in self.pattern.finditer(text, start, end):
+                if match.end() == end < len(text):
+                    # the window cut the text: look again at the whole of it
+                    whole = self.pattern.match(text, match.start())
+                    if whole is not None:
+                        yield whole
+                    continue
+                yield match
 
 
 RULES: list[Rule] = []
@@ -111,7 +129,7 @@ def rule(name: str, regex: str) -> Callable[[Builder], Builder]:
         # an expression never runs across lines: "24\nJuly" is the end of one and a month
         spaced = regex.replace(r"\s", r"[^\S\n]")
         pattern = re.compile(rf"(?<![\w$£€#]){spaced}(?![\w-]|\.\d|,\d|%)")
-        RULES.append(Rule(name, pattern, build, TRIGGERS.get(name)))
+        RULES.append(Rule(name, pattern, build, TRIGGERS.get(name), NEAR.get(name)))
         return build
 
     return register
@@ -219,6 +237,17 @@ _TRIGGER_LISTS: dict[str, frozenset[str]] = {
     | {"days", "moment", "time", "recently", "past", "lately", "future", "term"},
 }
 TRIGGERS = _TRIGGER_LISTS
+
+# Rules whose every match holds a unit word ("two weeks", "a year ago") are run only on
+# windows around unit words: most of a text is far from any.
+UNIT_NEAR = re.compile(
+    r"(?i:second|minute|hour|day|night|week|fortnight|month|quarter|year|decade|centur|millenni)"
+)
+NEAR_BEFORE, NEAR_AFTER = 60, 40  # characters a match may reach before and after its unit
+NEAR = {
+    name: UNIT_NEAR
+    for name in ("duration", "vague_duration", "plural_units", "ago", "relative_unit", "unit_long")
+}
 _WORDS = re.compile(r"[a-z]+")
 
 
