@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from pipeline.enrich.entities.mentions import TITLES, Mention
+from pipeline.enrich.entities.mentions import PERSON_ROLES, Mention
 from pipeline.models import EntityLabel
 
-__all__ = ["ORG_DESIGNATORS", "ORG_NOUNS", "PERSON_ROLES", "cue_label", "designated_orgs"]
+__all__ = ["ORG_DESIGNATORS", "ORG_NOUNS", "cue_label", "designated_orgs"]
 
 _DESIGNATOR_WORDS = """
     forum council committee agency association party ministry institute university college
@@ -36,14 +36,7 @@ _ORG_NOUN_WORDS = """
     automaker carmaker chipmaker giant
 """
 ORG_NOUNS = frozenset(_ORG_NOUN_WORDS.split())
-# Titles and roles that only people have (not "former", "state", "foreign"...).
-_NOT_ROLE_WORDS = """
-    former late deputy acting foreign defence defense interior finance state vice prime
-    saint st. chief executive general major justice
-"""
-_NOT_ROLES = frozenset(_NOT_ROLE_WORDS.split())
-_ROLE_WORDS = "finalist semifinalist wildcard compatriot teammate rookie pitcher"
-PERSON_ROLES = (TITLES - _NOT_ROLES) | frozenset(_ROLE_WORDS.split())
+
 _CONNECTORS = frozenset({"of", "and", "for", "&"})
 _STARTS_NOT_A_NAME = frozenset({"the", "a", "an"})
 # Longer capitalised runs are title-case headlines, not one name.

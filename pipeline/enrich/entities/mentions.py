@@ -16,7 +16,15 @@ from spacy.tokens import Span
 
 from pipeline.models import EntityLabel
 
-__all__ = ["LABELS", "Mention", "clean_span", "mention_key", "mentions_from_doc"]
+__all__ = [
+    "LABELS",
+    "PERSON_ROLES",
+    "TITLES",
+    "Mention",
+    "clean_span",
+    "mention_key",
+    "mentions_from_doc",
+]
 
 # OntoNotes labels of the English pipelines -> our labels; the rest (dates, numbers,
 # money...) are not entities here.
@@ -52,6 +60,14 @@ _TITLE_WORDS = """
     all-rounder skipper champion seed rider driver player veteran opener
 """
 TITLES = frozenset(_TITLE_WORDS.split())
+# Titles and roles that only people have (not "former", "state", "foreign"...).
+_NOT_ROLE_WORDS = """
+    former late deputy acting foreign defence defense interior finance state vice prime
+    saint st. chief executive general major justice
+"""
+_NOT_ROLES = frozenset(_NOT_ROLE_WORDS.split())
+_ROLE_WORDS = "finalist semifinalist wildcard compatriot teammate rookie pitcher"
+PERSON_ROLES = (TITLES - _NOT_ROLES) | frozenset(_ROLE_WORDS.split())
 _CALENDAR_WORDS = """
     monday tuesday wednesday thursday friday saturday sunday january february march april
     may june july august september october november december today yesterday tomorrow
@@ -114,6 +130,9 @@ def clean_span(span: Any) -> Mention | None:
         tokens.pop()
     while tokens and (_is_junk(tokens[0], label) or tokens[0].lower_ in _LEADING_JUNK):
         tokens.pop(0)
+    if label != "PERSON" and len(tokens) >= 2 and tokens[0].lower_ in PERSON_ROLES:
+        # "Spokeswoman Sandy Angers" taken for an organisation: a role heads a person.
+        label = "PERSON"
     if label == "PERSON" and tokens:
         tokens = tokens[_title_end(tokens) :]
     elif tokens and label in ("ORG", "LOCATION"):
