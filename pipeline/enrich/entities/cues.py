@@ -124,6 +124,13 @@ def _place_after(doc: Any, mention: Mention, place_starts: Collection[int]) -> b
     )
 
 
+def _heads_line_before_colon(doc: Any, mention: Mention) -> bool:
+    """'LONDON: ...', 'Tunbridge Wells: Nottinghamshire 214': datelines and venues."""
+    before = mention.start - 1
+    at_line_start = before < 0 or "\n" in doc[before].text or "\n" in doc[before].whitespace_
+    return at_line_start and mention.end < len(doc) and doc[mention.end].text == ":"
+
+
 def cue_label(doc: Any, mention: Mention, place_starts: Collection[int] = ()) -> EntityLabel | None:
     """What the words around a mention say it is, or None.
 
@@ -137,7 +144,7 @@ def cue_label(doc: Any, mention: Mention, place_starts: Collection[int] = ()) ->
         return "ORG"
     if _role_before(doc, mention):
         return "PERSON"
-    if _place_after(doc, mention, place_starts):
+    if _place_after(doc, mention, place_starts) or _heads_line_before_colon(doc, mention):
         return "LOCATION"
     if mention.label == "PERSON" and (
         _noun_after(doc, mention) or (mention.start > 0 and doc[mention.start - 1].lower_ == "the")
