@@ -131,23 +131,40 @@ def _heads_line_before_colon(doc: Any, mention: Mention) -> bool:
     return at_line_start and mention.end < len(doc) and doc[mention.end].text == ":"
 
 
-def cue_label(doc: Any, mention: Mention, place_starts: Collection[int] = ()) -> EntityLabel | None:
-    """What the words around a mention say it is, or None.
+# How much a cue counts against the model's own guesses (1 per mention). A describing
+# noun or a title right before a name decides; the others only tip a close vote, so a
+# name the model calls a person five times survives "the Trump transition team".
+STRONG_CUE = 8.0
+WEAK_CUE = 2.0
 
-    ORG when an organisation noun describes it: right before it, or after a
-    person-looking name (places are followed by "ministry" and "army" all the time), or
-    when a person-looking name takes "the" ("The Beatles"); PERSON right after a title
-    or role ("finalist MaliVai Washington", "Mr Dole"); LOCATION when a place follows
-    after a comma ("Toulouse, France"); ``place_starts`` are the token indices where
-    the model's place mentions begin."""
+
+def cue_label(
+    doc: Any, mention: Mention, place_starts: Collection[int] = ()
+) -> tuple[EntityLabel, float] | None:
+    """What the words around a mention say it is, and how strongly; None when they say
+    nothing.
+
+    Strong: ORG after an organisation noun ("airline, Ryanair"); PERSON after a title
+    or role ("finalist MaliVai Washington", "Mr Dole"). Weak: LOCATION when a place
+    follows after a comma ("Toulouse, France") or the name heads a line before a colon
+    (a dateline); ORG when a person-looking name is followed by an organisation noun
+    ("Shin Bet security agency": places are followed by "ministry" all the time, so
+    only person-looking names) or is a plural after "the" ("The Beatles").
+    ``place_starts`` are the token indices where the model's place mentions begin."""
     if _noun_before(doc, mention):
-        return "ORG"
+        return "ORG", STRONG_CUE
     if _role_before(doc, mention):
-        return "PERSON"
+        return "PERSON", STRONG_CUE
     if _place_after(doc, mention, place_starts) or _heads_line_before_colon(doc, mention):
-        return "LOCATION"
-    if mention.label == "PERSON" and (
-        _noun_after(doc, mention) or (mention.start > 0 and doc[mention.start - 1].lower_ == "the")
-    ):
-        return "ORG"
+        return "LOCATION", WEAK_CUE
+    if mention.label == "PERSON" and (_noun_after(doc, mention) or _plural_after_the(doc, mention)):
+        return "ORG", WEAK_CUE
     return None
+
+
+def _plural_after_the(doc: Any, mention: Mention) -> bool:
+    return (
+        mention.start > 0
+        and doc[mention.start - 1].lower_ == "the"
+        and doc[mention.end - 1].text.endswith("s")
+    )

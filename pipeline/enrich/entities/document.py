@@ -28,9 +28,6 @@ __all__ = ["harmonise", "person_surnames"]
 
 # Labels win ties in this order: a name the model calls a person once and a place once
 # is more often the person (surnames that are also towns, clubs named after places).
-# A describing noun ("airline Ryanair") outweighs two guesses of the model.
-# It is meant to decide: only another cue outweighs it.
-CUE_WEIGHT = 8.0
 # Legal forms after a company name: "Apple Inc." is later just "Apple".
 LEGAL_FORMS = frozenset(
     [
@@ -91,7 +88,7 @@ def _vote(doc: Any, mentions: list[Mention]) -> dict[str, EntityLabel]:
         votes[key][m.label] += _weight(m)
         cue = cue_label(doc, m, place_starts)
         if cue is not None:
-            votes[key][cue] += CUE_WEIGHT
+            votes[key][cue[0]] += cue[1]
     labels = {
         key: min(counts.items(), key=lambda kv: (-kv[1], _TIE_ORDER[kv[0]]))[0]
         for key, counts in votes.items()

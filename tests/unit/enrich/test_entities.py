@@ -254,3 +254,20 @@ def test_a_score_inside_a_span_separates_two_names() -> None:
         ("CHELSEA", "ORG"),
         ("ARSENAL", "ORG"),
     ]
+
+
+def test_weak_cues_do_not_overturn_a_clear_person() -> None:
+    """'the Trump transition team' does not turn Trump, a person four times, into an ORG."""
+    doc = _blank_doc(
+        "Trump won . Trump spoke . Trump left . Trump slept . the Trump transition team met .",
+        [
+            (0, 1, "PERSON"),
+            (3, 4, "PERSON"),
+            (6, 7, "PERSON"),
+            (9, 10, "PERSON"),
+            (13, 14, "PERSON"),
+        ],
+    )
+    assert [(e.name, e.label, len(e.mentions)) for e in extract_entities(doc)] == [
+        ("Trump", "PERSON", 5)
+    ]
