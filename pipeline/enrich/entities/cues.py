@@ -12,21 +12,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from pipeline.enrich.entities.mentions import PERSON_ROLES, Mention
+from pipeline.enrich.entities.mentions import ORG_DESIGNATORS, PERSON_ROLES, Mention
 from pipeline.models import EntityLabel
 
-__all__ = ["ORG_DESIGNATORS", "ORG_NOUNS", "cue_label", "designated_orgs"]
+__all__ = ["ORG_NOUNS", "cue_label", "designated_orgs"]
 
-_DESIGNATOR_WORDS = """
-    forum council committee agency association party ministry institute university college
-    bank company corporation corp corp. inc inc. ltd ltd. llc plc co. group union
-    organisation organization federation league club army navy force forces front movement
-    commission authority office department court fund foundation society board bureau
-    service services network airlines airways assembly parliament senate congress trust
-    alliance coalition brigade brigades police guard guards institution academy exchange
-    reserve center centre hospital church mission tribunal cabinet government
-"""
-ORG_DESIGNATORS = frozenset(_DESIGNATOR_WORDS.split())
+
 _ORG_NOUN_WORDS = """
     agency group company firm party ministry council organisation organization movement
     union bank network airline carrier newspaper magazine daily broadcaster club team

@@ -68,6 +68,17 @@ _NOT_ROLE_WORDS = """
 _NOT_ROLES = frozenset(_NOT_ROLE_WORDS.split())
 _ROLE_WORDS = "finalist semifinalist wildcard compatriot teammate rookie pitcher"
 PERSON_ROLES = (TITLES - _NOT_ROLES) | frozenset(_ROLE_WORDS.split())
+# Words that end or head an organisation's name ("... Forum", "Ministry of ...").
+_DESIGNATOR_WORDS = """
+    forum council committee agency association party ministry institute university college
+    bank company corporation corp corp. inc inc. ltd ltd. llc plc co. group union
+    organisation organization federation league club army navy force forces front movement
+    commission authority office department court fund foundation society board bureau
+    service services network airlines airways assembly parliament senate congress trust
+    alliance coalition brigade brigades police guard guards institution academy exchange
+    reserve center centre hospital church mission tribunal cabinet government
+"""
+ORG_DESIGNATORS = frozenset(_DESIGNATOR_WORDS.split())
 _CALENDAR_WORDS = """
     monday tuesday wednesday thursday friday saturday sunday january february march april
     may june july august september october november december today yesterday tomorrow
@@ -130,7 +141,12 @@ def clean_span(span: Any) -> Mention | None:
         tokens.pop()
     while tokens and (_is_junk(tokens[0], label) or tokens[0].lower_ in _LEADING_JUNK):
         tokens.pop(0)
-    if label != "PERSON" and len(tokens) >= 2 and tokens[0].lower_ in PERSON_ROLES:
+    if (
+        label == "ORG"
+        and len(tokens) >= 3
+        and tokens[0].lower_ in PERSON_ROLES
+        and not any(t.lower_ in ORG_DESIGNATORS for t in tokens)
+    ):
         # "Spokeswoman Sandy Angers" taken for an organisation: a role heads a person.
         label = "PERSON"
     if label == "PERSON" and tokens:

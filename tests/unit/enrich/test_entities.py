@@ -271,3 +271,21 @@ def test_weak_cues_do_not_overturn_a_clear_person() -> None:
     assert [(e.name, e.label, len(e.mentions)) for e in extract_entities(doc)] == [
         ("Trump", "PERSON", 5)
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "label", "expected"),
+    [
+        ("Spokeswoman Sandy Angers said", (0, 3), "ORG", ("Sandy Angers", "PERSON")),
+        ("They met on King Street today", (3, 5), "FAC", ("King Street", "LOCATION")),
+        ("Prince Edward Island voted", (0, 3), "GPE", ("Prince Edward Island", "LOCATION")),
+        ("Queen Mary University said", (0, 3), "ORG", ("Queen Mary University", "ORG")),
+    ],
+)
+def test_role_at_the_head_of_a_span(
+    text: str, span: tuple[int, int], label: str, expected: tuple[str, str]
+) -> None:
+    """A person's role heading a would-be organisation makes it the person; places and
+    institutions named after titles stay what they are."""
+    doc = _blank_doc(text, [(*span, label)])
+    assert [(e.name, e.label) for e in extract_entities(doc)] == [expected]
