@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from pipeline.enrich.entities.mentions import ORG_DESIGNATORS, PERSON_ROLES, Mention
 from pipeline.models import EntityLabel
 
@@ -29,7 +31,8 @@ _ORG_NOUN_WORDS = """
 ORG_NOUNS = frozenset(_ORG_NOUN_WORDS.split())
 
 _CONNECTORS = frozenset({"of", "and", "for", "&"})
-_STARTS_NOT_A_NAME = frozenset({"the", "a", "an"})
+# A capitalised function word starts a sentence, not a name ("In Congress", "The ...").
+_STARTS_NOT_A_NAME = STOP_WORDS
 # Longer capitalised runs are title-case headlines, not one name.
 _MAX_RUN = 8
 
