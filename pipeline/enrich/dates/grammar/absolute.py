@@ -42,6 +42,7 @@ __all__ = [
     "day_month",
     "day_month_year",
     "decade",
+    "decade_words",
     "fiscal_year",
     "holiday",
     "iso_date",
@@ -65,20 +66,20 @@ __all__ = [
     rf"(?P<m>{MONTH_BEFORE_DAY})\s+(?P<d>{DAY}|{DAY_WORD})\s*,?\s+(?P<y>{YEAR}|{SHORT_YEAR})",
 )
 def month_day_year(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "October 7, 2023", "Aug. 7, 1998"."""
+    """Reads "October 7, 2023", "Aug. 7, 1998"."""
     year, month, day = year_of(m["y"], ctx.anchor), month_of(m["m"]), day_of(m["d"])
     return Found("DATE", day_value(year, month, day)) if valid_day(year, month, day) else None
 
 
 @rule("day_month_year", rf"(?P<d>{DAY})\s+(?:of\s+)?(?P<m>{MONTH})\s*,?\s+(?P<y>{YEAR})")
 def day_month_year(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "7 October 2023"."""
+    """Reads "7 October 2023"."""
     return month_day_year(m, ctx)
 
 
 @rule("month_day", rf"(?P<m>{MONTH_BEFORE_DAY})\s+(?P<d>{DAY}|{DAY_WORD})(?!\s*(?:,\s*)?\d)")
 def month_day(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "January 20": the year comes from the publication date and the tense."""
+    """Reads "January 20": the year comes from the publication date and the tense."""
     month, day = month_of(m["m"]), day_of(m["d"])
     if not valid_day(None, month, day):
         return None
@@ -87,13 +88,13 @@ def month_day(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule("day_month", rf"(?P<d>{DAY})\s+(?:of\s+)?(?P<m>{MONTH})")
 def day_month(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "7 October"."""
+    """Reads "7 October"."""
     return month_day(m, ctx)
 
 
 @rule("month_year", rf"(?P<m>{MONTH})\s*,?\s+(?:of\s+)?(?P<y>{YEAR}|{SHORT_YEAR})")
 def month_year(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "July 1998"."""
+    """Reads "July 1998"."""
     return Found("DATE", month_value(year_of(m["y"], ctx.anchor), month_of(m["m"])))
 
 
@@ -105,7 +106,7 @@ _BARE_MONTH_BEFORE = re.compile(
 
 @rule("month", rf"(?P<m>{MONTH})")
 def month(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "in January": the closest such month in the sentence's tense."""
+    """Reads "in January": the closest such month in the sentence's tense."""
     name = m["m"]
     if name in ("May", "March") or "." in name:
         head = ctx.sentences.text[max(0, m.start() - 16) : m.start()]
@@ -120,7 +121,7 @@ def month(m: re.Match[str], ctx: Context) -> Found | None:
     rf"(?P<m>{MONTH})(?:\s+(?P<d>{DAY}))?\s*,?\s+(?:of\s+)?(?P<rel>(?i:last|this|next))\s+(?i:year)",
 )
 def month_relative_year(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "June last year", "January 5 next year"."""
+    """Reads "June last year", "January 5 next year"."""
     offset = {"last": -1, "this": 0, "next": 1}[m["rel"].lower()]
     year_ = None if ctx.anchor.year is None else ctx.anchor.year + offset
     month_ = month_of(m["m"])
@@ -134,7 +135,7 @@ def month_relative_year(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule("week_of", rf"(?i:the\s+week\s+of\s+)(?P<m>{MONTH})\s+(?P<d>{DAY})(?:\s*,?\s+(?P<y>{YEAR}))?")
 def week_of(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the week of March 6" -> that date's ISO week."""
+    """Reads "the week of March 6" -> that date's ISO week."""
     month_, day = month_of(m["m"]), day_of(m["d"])
     year_ = int(m["y"]) if m["y"] else ctx.anchor.month_year(month_, ctx.tense(m), day)
     if year_ is None:
@@ -150,7 +151,7 @@ def week_of(m: re.Match[str], ctx: Context) -> Found | None:
     r"(?:T(?P<h>[01]\d|2[0-3]):(?P<mi>[0-5]\d)(?::[0-5]\d(?:\.\d+)?)?(?P<z>Z|[+-]\d\d:?\d\d)?)?",
 )
 def iso_date(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "2023-10-07"."""
+    """Reads "2023-10-07"."""
     year, month, day = int(m["y"]), int(m["m"]), int(m["d"])
     if not valid_day(year, month, day):
         return None
@@ -162,7 +163,7 @@ def iso_date(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule("slash_date", r"(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])/(?P<y>\d{4}|\d\d)")
 def slash_date(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "10/7/2023", "10/7/98" (US order)."""
+    """Reads "10/7/2023", "10/7/98" (US order)."""
     year = int(m["y"]) if len(m["y"]) == 4 else year_of("'" + m["y"], ctx.anchor)
     month, day = int(m["m"]), int(m["d"])
     return Found("DATE", day_value(year, month, day)) if valid_day(year, month, day) else None
@@ -185,7 +186,7 @@ _NOT_BEFORE_YEAR = re.compile(
 
 @rule("year", rf"(?P<y>{YEAR})")
 def year(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "in 2009": a four-digit number read as a year unless it counts or prices something."""
+    """Reads "in 2009": a four-digit number read as a year unless it counts or prices something."""
     text = ctx.sentences.text
     after = _NOT_AFTER_YEAR.match(text, m.end())
     before = _NOT_BEFORE_YEAR.search(text[max(0, m.start() - 12) : m.start()])
@@ -203,7 +204,7 @@ def year(m: re.Match[str], ctx: Context) -> Found | None:
     rf"(?i:fiscal(?:\s+year)?|FY)\s*(?P<y>{YEAR}|{SHORT_YEAR}|(?<=FY)\d\d)",
 )
 def fiscal_year(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "fiscal 1998", "FY2023": the fiscal year, written as its year."""
+    """Reads "fiscal 1998", "FY2023": the fiscal year, written as its year."""
     text = m["y"] if len(m["y"]) != 2 else "'" + m["y"]
     return Found("DATE", year_value(year_of(text, ctx.anchor)))
 
@@ -214,7 +215,7 @@ def fiscal_year(m: re.Match[str], ctx: Context) -> Found | None:
     rf"|(?i:two\s+thousand(?:\s+and)?(?:\s+(?:{NUM_WORD}))?))",
 )
 def year_words(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "nineteen ninety-six", "the year two thousand"."""
+    """Reads "nineteen ninety-six", "the year two thousand"."""
     value = parse_year_words(m["y"])
     if value is None or not (1900 <= value <= 2100):
         return None
@@ -227,7 +228,7 @@ def year_words(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule("the_year", rf"(?i:the\s+year\s+)(?P<y>{YEAR})")
 def the_year(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the year 2000"."""
+    """Reads "the year 2000"."""
     return Found("DATE", year_value(int(m["y"])))
 
 
@@ -237,7 +238,7 @@ def the_year(m: re.Match[str], ctx: Context) -> Found | None:
     r"(?P<y>1[5-9]\d0|20[0-9]0|'\d0|(?:(?<=[Tt]he )|(?<=early )|(?<=mid-)|(?<=late ))\d0)'?s",
 )
 def decade(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the 1990s" -> 199, "the early 1980s" -> 198 (mod START), "the '90s", "the 90s"."""
+    """Reads "the 1990s" -> 199, "the early 1980s" -> 198 (mod START), "the '90s", "the 90s"."""
     text = m["y"]
     if len(text) == 2:  # "the 90s"
         text = "'" + text
@@ -257,7 +258,7 @@ _DECADE_WORDS.update({"seventies": 7, "eighties": 8, "nineties": 9})
     rf"{THE}(?P<early>(?i:early|mid|late)[- ]?)?(?P<w>(?i:{'|'.join(_DECADE_WORDS)}))",
 )
 def decade_words(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the nineties" -> 199: the latest such decade that has begun by publication."""
+    """Reads "the nineties" -> 199: the latest such decade that has begun by publication."""
     digit = _DECADE_WORDS[m["w"].lower()]
     mod = {"early": "START", "mid": "MID", "late": "END"}.get(
         (m["early"] or "").strip(" -").lower()
@@ -273,7 +274,7 @@ def decade_words(m: re.Match[str], ctx: Context) -> Found | None:
     rf"(?:{THE})?(?P<o>\d{{1,2}}(?:st|nd|rd|th)|(?i:[a-z]+(?:-[a-z]+)?))[- ](?i:century)",
 )
 def century(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the 20th century" -> 19."""
+    """Reads "the 20th century" -> 19."""
     ordinal = parse_ordinal(m["o"])
     return None if ordinal is None else Found("DATE", f"{ordinal - 1:02d}")
 
@@ -287,7 +288,7 @@ def century(m: re.Match[str], ctx: Context) -> Found | None:
     rf"(?:\s*,?\s+(?P<y>{YEAR}))?",
 )
 def holiday(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "Christmas", "Thanksgiving Day", "last Thanksgiving", "Easter 2024"."""
+    """Reads "Christmas", "Thanksgiving Day", "last Thanksgiving", "Easter 2024"."""
     name = m["h"]
     dct = ctx.anchor.dct
     if m["y"]:

@@ -57,7 +57,7 @@ _TIME_DAY = (
     rf"(?P<h>[012]?\d)(?::(?P<mi>[0-5]\d))?\s*(?P<ap>{AMPM})?{TZ}?{_TIME_DAY}",
 )
 def clock(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "10:35 a.m.", "5 p.m. EST, Nov. 6", "10 p.m. Wednesday"."""
+    """Reads "10:35 a.m.", "5 p.m. EST, Nov. 6", "10 p.m. Wednesday"."""
     if not m["ap"] and not m["mi"]:
         return None
     if not m["ap"] and not re.match(TZ, ctx.sentences.text[m.start("mi") + 2 :]):
@@ -87,7 +87,7 @@ def _time_day(m: re.Match[str], ctx: Context) -> str:
 
 @rule("noon", rf"(?P<n>(?i:noon|midnight|midday)){_TIME_DAY}")
 def noon(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "noon Thursday", "midnight"."""
+    """Reads "noon Thursday", "midnight"."""
     clock_ = "T24:00" if m["n"].lower() == "midnight" else "T12:00"
     return Found("TIME", _time_day(m, ctx) + clock_)
 
@@ -97,7 +97,7 @@ def noon(m: re.Match[str], ctx: Context) -> Found | None:
     r"(?P<h>(?i:[a-z]+|\d{1,2}))\s+(?i:o'clock|in\s+the\s+(?P<p>morning|afternoon|evening))",
 )
 def oclock(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "four o'clock", "4 in the morning"."""
+    """Reads "four o'clock", "4 in the morning"."""
     value = parse_number(m["h"])
     if value is None or not 1 <= value <= 12:
         return None

@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
 
 from pipeline.enrich.dates.lexicon import (
     MONTHS,
@@ -21,9 +20,8 @@ from pipeline.enrich.dates.lexicon import (
 )
 from pipeline.enrich.dates.resolve import Anchor
 from pipeline.enrich.dates.tense import Sentences, Tense, tense_at
-from pipeline.enrich.dates.timex import (
-    date_value,
-)
+from pipeline.enrich.dates.timex import date_value
+from pipeline.models import TimexType
 
 __all__ = [
     "CAL_UNIT",
@@ -56,8 +54,6 @@ __all__ = [
     "valid_day",
     "year_of",
 ]
-
-TimexType = Literal["DATE", "TIME", "DURATION", "SET"]
 
 
 @dataclass(frozen=True)
@@ -182,7 +178,7 @@ _UNIT_WORDS = frozenset({"second", "minute", "hour", "day", "night", "week", "we
 _UNIT_WORDS |= {"fortnight", "month", "quarter", "year", "decade", "century", "centuries"}
 _UNIT_WORDS |= {"millennium", "millennia"} | {u + "s" for u in _UNIT_WORDS}
 _PART_WORDS = frozenset(PARTS_OF_DAY)
-_TRIGGER_LISTS: dict[str, frozenset[str]] = {
+TRIGGERS: dict[str, frozenset[str]] = {
     "month_day_year": _MONTH_WORDS,
     "day_month_year": _MONTH_WORDS,
     "month_day": _MONTH_WORDS,
@@ -236,7 +232,6 @@ _TRIGGER_LISTS: dict[str, frozenset[str]] = {
     "reference": frozenset({"now", "currently", "current", "presently", "present", "nowadays"})
     | {"days", "moment", "time", "recently", "past", "lately", "future", "term"},
 }
-TRIGGERS = _TRIGGER_LISTS
 
 # Rules whose every match holds a unit word ("two weeks", "a year ago") are run only on
 # windows around unit words: most of a text is far from any.
@@ -257,10 +252,12 @@ def text_words(text: str) -> frozenset[str]:
 
 
 def month_of(text: str) -> int:
+    """1-12 for a month name as written."""
     return month_number(text)
 
 
 def day_of(text: str) -> int:
+    """The day of the month, written "7", "7th" or "seventh"."""
     digits = re.match(r"\d+", text)
     if digits:
         return int(digits.group())
@@ -268,6 +265,7 @@ def day_of(text: str) -> int:
 
 
 def year_of(text: str, anchor: Anchor) -> int:
+    """A year written "1998", or "'98" (the nearest such year to publication)."""
     if text.startswith("'"):
         short = int(text[1:])
         here = anchor.year
@@ -283,6 +281,7 @@ def year_of(text: str, anchor: Anchor) -> int:
 
 
 def valid_day(year: int | None, month: int, day: int) -> bool:
+    """Whether the day exists (any leap year when the year is unknown)."""
     try:
         date(year or 2000, month, day)
     except ValueError:
@@ -291,6 +290,7 @@ def valid_day(year: int | None, month: int, day: int) -> bool:
 
 
 def day_found(day: date | None, part: str | None = None, mod: str | None = None) -> Found:
+    """A day as a DATE, or with a part of day ("night") as a TIME."""
     value = "XXXX-XX-XX" if day is None else date_value(day)
     if part:
         return Found("TIME", value + "T" + PARTS_OF_DAY[part.lower()], mod)

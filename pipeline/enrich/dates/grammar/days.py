@@ -47,20 +47,20 @@ __all__ = [
     rf"(?P<w>(?i:today|yesterday|tomorrow))(?:\s+(?P<p>{PART}))?",
 )
 def deictic_day(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "yesterday", "tomorrow night"."""
+    """Reads "yesterday", "tomorrow night"."""
     day = ctx.anchor.shift_days(DEICTIC_DAYS[m["w"].lower()])
     return day_found(day, m["p"])
 
 
 @rule("day_before", r"(?i:the\s+day\s+(?P<w>before\s+yesterday|after\s+tomorrow))")
 def day_before(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the day before yesterday"."""
+    """Reads "the day before yesterday"."""
     return day_found(ctx.anchor.shift_days(-2 if m["w"].lower().startswith("b") else 2))
 
 
 @rule("tonight", r"(?i:tonight|last\s+night|this\s+(?P<p>morning|afternoon|evening))")
 def tonight(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "tonight", "last night", "this morning"."""
+    """Reads "tonight", "last night", "this morning"."""
     if m.group().lower().startswith("last"):
         return day_found(ctx.anchor.shift_days(-1), "night")
     return day_found(ctx.anchor.shift_days(0), m["p"] or "night")
@@ -68,7 +68,7 @@ def tonight(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule("overnight", r"(?i:overnight)(?!\s+(?:rate|loan|bank|market)s?)")
 def overnight(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "overnight" -> last night."""
+    """Reads "overnight" -> last night."""
     return day_found(ctx.anchor.shift_days(-1), "night")
 
 
@@ -78,7 +78,7 @@ def overnight(m: re.Match[str], ctx: Context) -> Found | None:
     rf"(?:\s+(?P<p>{PART}))?(?!s)",
 )
 def weekday(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "Saturday", "Sunday night", "last Monday", "next Friday"."""
+    """Reads "Saturday", "Sunday night", "last Monday", "next Friday"."""
     number = weekday_number(m["w"])
     rel = (m["rel"] or "").lower()
     anchor = ctx.anchor
@@ -99,7 +99,7 @@ def weekday(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule("part_weekday", rf"(?P<p>{PART})\s+(?:of\s+)?(?P<w>{WEEKDAY})")
 def part_weekday(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "late night Friday" without the "late": "night Friday"."""
+    """Reads "night Friday" (of "late night Friday") as that Friday night."""
     return day_found(ctx.anchor.weekday(weekday_number(m["w"]), ctx.tense(m)), m["p"])
 
 
@@ -108,7 +108,7 @@ def part_weekday(m: re.Match[str], ctx: Context) -> Found | None:
     rf"(?P<w>{WEEKDAY})\s*,?\s+(?P<m>{MONTH})\s+(?P<d>{DAY}|{DAY_WORD})(?:\s*,?\s+(?P<y>{YEAR}))?",
 )
 def weekday_date(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "Friday, Aug. 7" and "Sunday, March eighth, 1998"."""
+    """Reads "Friday, Aug. 7" and "Sunday, March eighth, 1998"."""
     month, day = month_of(m["m"]), day_of(m["d"])
     if not valid_day(None, month, day):
         return None
@@ -122,5 +122,5 @@ def weekday_date(m: re.Match[str], ctx: Context) -> Found | None:
     rf"(?i:this\s+coming\s+)(?P<w>{WEEKDAY})\s*,?\s+(?P<m>{MONTH})\s+(?P<d>{DAY}|{DAY_WORD})",
 )
 def this_coming_weekday_date(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "this coming Sunday, March eighth"."""
+    """Reads "this coming Sunday, March eighth"."""
     return weekday_date(m, ctx)

@@ -122,7 +122,7 @@ def _weekend(anchor: Anchor, offset: int, tense: Tense | None) -> str:
     rf"(?:{THE})?(?P<rel>{REL})\s+(?:(?i:fiscal|calendar)\s+)?(?P<u>{CAL_UNIT})(?!s)",
 )
 def relative_unit(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "last year", "this week", "next month", "the past year", "last weekend"."""
+    """Reads "last year", "this week", "next month", "the past year", "last weekend"."""
     offset = _OFFSETS[m["rel"].lower()]
     unit = unit_of(m["u"])
     if m["rel"].lower() == "past" and not m.group().lower().startswith("the"):
@@ -137,7 +137,7 @@ def relative_unit(m: re.Match[str], ctx: Context) -> Found | None:
     r"(?i:(?:the\s+)?end\s+of\s+the\s+(?P<u>year|month)|(?P<y>year)[- ]end|year's\s+end)",
 )
 def year_end(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "by year-end", "by the end of the month": this year or month, mod END."""
+    """Reads "by year-end", "by the end of the month": this year or month, mod END."""
     dct = ctx.anchor.dct
     if (m["u"] or "year").lower() == "month":
         return Found("DATE", "XXXX-XX" if dct is None else month_value(dct.year, dct.month), "END")
@@ -146,26 +146,26 @@ def year_end(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule("full_year", r"(?i:the\s+(?:full|whole|entire)\s+year)")
 def full_year(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the full year": the year of publication."""
+    """Reads "the full year": the year of publication."""
     return Found("DATE", year_value(ctx.anchor.year))
 
 
 @rule("year_ended", r"(?i:the\s+(?:fiscal\s+)?year)(?=\s+(?:ended|ending|to)\b)")
 def year_ended(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the year ended March 31": a year-long period."""
+    """Reads "the year ended March 31": a year-long period."""
     return Found("DURATION", "P1Y")
 
 
 @rule("the_weekend", r"(?i:the\s+weekend)")
 def the_weekend(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "over the weekend": the weekend just gone, or the coming one in a future sentence."""
+    """Reads "over the weekend": the weekend just gone, or the coming one in a future sentence."""
     tense = ctx.tense(m)
     return Found("DATE", _weekend(ctx.anchor, 1 if tense == "FUTURE" else 0, tense or "PAST"))
 
 
 @rule("relative_month", rf"(?P<rel>(?i:last|next|this|this\s+past))\s+(?P<m>{MONTH})")
 def relative_month(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "last November", "next March", "this September"."""
+    """Reads "last November", "next March", "this September"."""
     number = month_of(m["m"])
     dct = ctx.anchor.dct
     if dct is None:
@@ -185,7 +185,7 @@ def relative_month(m: re.Match[str], ctx: Context) -> Found | None:
     rf"the\s+early|the\s+late))\s+)?(?P<s>{SEASON})(?:\s+(?:of\s+)?(?P<y>{YEAR}))?(?!s)",
 )
 def season(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "last summer", "this fall", "the spring of 1998", "winter 2009"."""
+    """Reads "last summer", "this fall", "the spring of 1998", "winter 2009"."""
     code = SEASONS[m["s"].lower()]
     rel = (m["rel"] or "").lower()
     if m["y"]:
@@ -205,7 +205,7 @@ def season(m: re.Match[str], ctx: Context) -> Found | None:
     rf"(?:{THE})?(?P<s>{SEASON})\s+of\s+(?P<y>(?i:nineteen|twenty)[- ][a-z]+(?:[- ][a-z]+)?)",
 )
 def season_words_year(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the winter of nineteen ninety-four"."""
+    """Reads "the winter of nineteen ninety-four"."""
     value = parse_year_words(m["y"])
     return None if value is None else Found("DATE", season_value(value, SEASONS[m["s"].lower()]))
 
@@ -224,7 +224,7 @@ _THE_NOT_ADJECTIVE = r"(?i:the\s+(?!(?:fiscal\s+)?(?:first|second|third|fourth|1
     rf"(?:-|\s+)(?i:(?:fiscal\s+)?quarter|period)(?!s)(?:\s+(?i:of\s+)?(?:(?i:fiscal\s+))?(?P<y>{YEAR}))?",
 )
 def quarter(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the third quarter", "third-quarter", "the fourth quarter of 1998"."""
+    """Reads "the third quarter", "third-quarter", "the fourth quarter of 1998"."""
     number = parse_ordinal(m["q"]) or 1
     if m["y"] or m["y0"]:
         year_: int | None = int(m["y"] or m["y0"])
@@ -248,7 +248,7 @@ def _remember_quarter(ctx: Context, year_: int | None, number: int) -> None:
 
 @rule("year_period", rf"(?i:the\s+)(?P<y>{YEAR})\s+(?i:period|quarter)(?!s)")
 def year_period(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the 1988 period": the quarter the text is about, in that year."""
+    """Reads "the 1988 period": the quarter the text is about, in that year."""
     if ctx.last_quarter is None:
         return Found("DATE", year_value(int(m["y"])))
     return Found("DATE", quarter_value(int(m["y"]), ctx.last_quarter[1]))
@@ -256,7 +256,7 @@ def year_period(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule("q_quarter", rf"(?P<q>Q[1-4])(?:\s+(?P<y>{YEAR}))?")
 def q_quarter(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "Q3", "Q3 2023"."""
+    """Reads "Q3", "Q3 2023"."""
     number = int(m["q"][1])
     year_ = int(m["y"]) if m["y"] else ctx.anchor.quarter_year(number, ctx.tense(m))
     ctx.last_quarter = (year_, number)
@@ -269,7 +269,7 @@ def q_quarter(m: re.Match[str], ctx: Context) -> Found | None:
     r"year-(?:ago|earlier))\s+)?(?:quarter|period))(?!s)",
 )
 def the_quarter(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the quarter", "the latest quarter": the quarter the text is about."""
+    """Reads "the quarter", "the latest quarter": the quarter the text is about."""
     text = m.group().lower()
     if "period" in text and ctx.last_quarter is None:
         return None
@@ -292,7 +292,7 @@ def the_quarter(m: re.Match[str], ctx: Context) -> Found | None:
     r"levels?|figures?|results?|month|nine|six|three|first|second|third|fourth)|\b))",
 )
 def year_ago(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "a year ago": last year, or last year's quarter when the text is about a quarter."""
+    """Reads "a year ago": last year, or last year's quarter when the text is about a quarter."""
     if ctx.last_quarter is not None:
         year_, number = ctx.last_quarter
         if year_ is not None:
@@ -306,7 +306,7 @@ def year_ago(m: re.Match[str], ctx: Context) -> Found | None:
     rf"(?:{THE})?(?P<h>(?i:first|second))(?:-|\s+)(?i:half)(?:\s+(?i:of)\s+(?P<y>{YEAR}))?",
 )
 def half(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "the first half of 1998" -> 1998-H1."""
+    """Reads "the first half of 1998" -> 1998-H1."""
     number = 1 if m["h"].lower() == "first" else 2
     year_ = int(m["y"]) if m["y"] else ctx.anchor.year
     return Found("DATE", f"{year_value(year_)}-H{number}")
@@ -320,7 +320,7 @@ def half(m: re.Match[str], ctx: Context) -> Found | None:
     rf"(?P<n>{NUM}|{VAGUE})\s+(?P<u>{UNIT})(?:\s+(?i:or\s+so))?\s+(?P<dir>(?i:ago|from\s+now|hence))",
 )
 def ago(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "two years ago" -> the year, "10 days ago" -> the day, "two months ago" -> the month."""
+    """Reads "two years ago" -> a year, "10 days ago" -> a day, "two months ago" -> a month."""
     count = parse_number(m["n"])
     unit = unit_of(m["u"])
     # "three days later" is anchored on another event, not on publication: the duration

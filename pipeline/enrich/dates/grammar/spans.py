@@ -57,7 +57,7 @@ _SPAN_PREFIX = (
     r"(?!-old|\s+old)",
 )
 def duration(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "two weeks", "a two-year", "the past 20 years", "5 1/2 hours", "a minute and a half"."""
+    """Reads "two weeks", "a two-year", "the past 20 years", "5 1/2 hours"."""
     count = parse_number(m["n"])
     if count is None:
         return None
@@ -88,7 +88,7 @@ def duration(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule("vague_duration", rf"(?:{_SPAN_PREFIX}|{THE})?(?P<n>{VAGUE})\s+(?P<u>{UNIT})")
 def vague_duration(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "several days" -> PXD, "the next few years" -> PXY."""
+    """Reads "several days" -> PXD, "the next few years" -> PXY."""
     return Found("DURATION", duration_value(None, unit_of(m["u"])))
 
 
@@ -100,7 +100,7 @@ def vague_duration(m: re.Match[str], ctx: Context) -> Found | None:
     r"(?!\s+(?:of|old|later|ago|earlier|after|before))",
 )
 def plural_units(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "for years" -> PXY, "recent months" -> PXM, "in recent years" -> PAST_REF."""
+    """Reads "for years" -> PXY, "recent months" -> PXM, "in recent years" -> PAST_REF."""
     pre = (m["pre"] or "").lower()
     unit = unit_of(m["u"])
     if pre == "recent" and unit == "year":
@@ -115,7 +115,7 @@ def plural_units(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule("unit_long", r"(?P<u>(?i:year|decade|month|week|day|century|hour))s?-long")
 def unit_long(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "decades-long", "year-long"."""
+    """Reads "decades-long", "year-long"."""
     plural = m.group().lower().split("-")[0].endswith("s")
     return Found("DURATION", duration_value(None if plural else 1, unit_of(m["u"])))
 
@@ -146,7 +146,7 @@ _REFS = {
 
 @rule("reference", "(?i:" + alternation(_REFS) + ")")
 def reference(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "now", "currently" -> PRESENT_REF; "recently" -> PAST_REF; "the future" -> FUTURE_REF."""
+    """Reads "now" -> PRESENT_REF, "recently" -> PAST_REF, "the future" -> FUTURE_REF."""
     key = re.sub(r"\s+", " ", m.group().lower())
     if key == "current":
         after = ctx.sentences.text[m.end() : m.end() + 12].lower()
@@ -177,7 +177,7 @@ _FUNCTION_WORD = re.compile(
 
 @rule("adverb_set", "(?i:hourly|daily|nightly|weekly|monthly|quarterly|annually|yearly)")
 def adverb_set(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "rises daily" -> P1D; "a daily newspaper" is an adjective, not a time."""
+    """Reads "rises daily" -> P1D; "a daily newspaper" is an adjective, not a time."""
     rest = ctx.sentences.text[m.end() : m.end() + 12]
     if re.match(r"\s+[a-z]", rest) and not _FUNCTION_WORD.match(rest):
         return None
@@ -191,7 +191,7 @@ def adverb_set(m: re.Match[str], ctx: Context) -> Found | None:
     rf"weekend|month|quarter|year|decade|season))(?!s)",
 )
 def every_unit(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "every day" -> P1D, "twice a week" -> P1W, "each season" -> P1Y."""
+    """Reads "every day" -> P1D, "twice a week" -> P1W, "each season" -> P1Y."""
     unit = m["u"].lower()
     if unit == "season":
         return Found("SET", "P1Y")
@@ -205,7 +205,7 @@ def every_unit(m: re.Match[str], ctx: Context) -> Found | None:
     rf"(?i:every|each)\s+(?P<w2>{WEEKDAY})(?:\s+(?P<p2>{PART}))?",
 )
 def every_weekday(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "every Thursday", "on Tuesdays", "Tuesday nights" -> XXXX-WXX-2TNI."""
+    """Reads "every Thursday", "on Tuesdays", "Tuesday nights" -> XXXX-WXX-2TNI."""
     name = m["w"] or m["w2"]
     part = (m["p"] or m["p2"] or m["p3"] or "").lower().rstrip("s")
     suffix = "T" + PARTS_OF_DAY[part] if part else ""
@@ -214,5 +214,5 @@ def every_weekday(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule("every_month", rf"(?i:every|each)\s+(?P<m>{MONTH})")
 def every_month(m: re.Match[str], ctx: Context) -> Found | None:
-    """ "each July" -> XXXX-07."""
+    """Reads "each July" -> XXXX-07."""
     return Found("SET", month_value(None, month_of(m["m"])))
