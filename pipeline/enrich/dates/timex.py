@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from pipeline.enrich.dates.lexicon import UNITS
+
 __all__ = [
     "UNKNOWN_YEAR",
+    "date_value",
     "day_value",
     "duration_value",
     "month_value",
@@ -56,8 +59,6 @@ def season_value(year: int | None, season: str) -> str:
 
 def duration_value(count: float | None, unit: str) -> str:
     """``P1Y``, ``PT5H``, ``P2Y6M`` (for 2.5 years), ``PXD`` when the count is vague."""
-    from pipeline.enrich.dates.lexicon import UNITS
-
     letter, is_time, factor = UNITS[unit]
     prefix = "PT" if is_time else "P"
     if letter == "WE":
