@@ -144,9 +144,13 @@ def year_end(m: re.Match[str], ctx: Context) -> Found | None:
     return Found("DATE", year_value(ctx.anchor.year), "END")
 
 
-@rule("full_year", r"(?i:the\s+(?:full|whole|entire)\s+year)")
+@rule(
+    "full_year",
+    r"(?i:the\s+(?:full|whole|entire)\s+year|(?<=for )the\s+year"
+    r"(?!\s+(?:ended|ending|to|ago|before|after|earlier|later|of|in|that|when|since)\b))",
+)
 def full_year(m: re.Match[str], ctx: Context) -> Found | None:
-    """Reads "the full year": the year of publication."""
+    """Reads "the full year", "sales for the year": the year of publication."""
     return Found("DATE", year_value(ctx.anchor.year))
 
 
