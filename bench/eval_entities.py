@@ -136,7 +136,6 @@ def print_table(title: str, scores: Scores) -> None:
 
 def print_stages(docs: Sequence[GoldDoc], model: str) -> None:
     """Where the time of enrichment goes, stage by stage, in this process."""
-    from pipeline.enrich.casing import CASING_COMPONENT
     from pipeline.enrich.dates import extract_dates
     from pipeline.enrich.entities import extract_entities
     from pipeline.enrich.nlp import load_nlp
@@ -149,8 +148,12 @@ def print_stages(docs: Sequence[GoldDoc], model: str) -> None:
         result = work()
         return result, time.perf_counter() - started
 
-    with nlp.select_pipes(disable=[CASING_COMPONENT]):
+    reading = nlp.tokenizer
+    nlp.tokenizer = reading.tokenizer  # spaCy's own tokenizer: no capitals pass
+    try:
         _, ner = timed(lambda: list(nlp.pipe(texts, batch_size=BATCH)))
+    finally:
+        nlp.tokenizer = reading
     parsed, ner_casing = timed(lambda: list(nlp.pipe(texts, batch_size=BATCH)))
     _, entities = timed(lambda: [extract_entities(doc) for doc in parsed])
     _, dates = timed(lambda: [extract_dates(doc.text, None, doc) for doc in parsed])

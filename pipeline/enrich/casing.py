@@ -1,32 +1,27 @@
-"""Re-read ALL-CAPS lines (headlines, datelines, shouted summaries) in ordinary case.
+"""Read ALL-CAPS lines (headlines, datelines, shouted summaries) in ordinary case.
 
 The small English model leans on capitalisation: in "JAPAN GET LUCKY WIN, CHINA IN
-SURPRISE DEFEAT" every word looks like a name. This component rewrites the words of
-such lines in the case the same article uses for them elsewhere (else lower case for
-function words and Title case for the rest), runs the NER model over the rewritten
-words and puts the entities it finds back onto the original tokens. Offsets never
-move: only the entity spans of those lines change, and DATE/TIME spans the model
-found in the original text are kept as they were.
+SURPRISE DEFEAT" every word looks like a name. The tokenizer wrapper here hands the
+model such lines with each word in the case the same article uses for it elsewhere
+(else lower case for function words, Title case for the rest). Only the case of
+letters changes, never a length, so every offset into the Doc is an offset into the
+text as given; token texts of those lines are the re-cased words.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from spacy.lang.en.stop_words import STOP_WORDS
-from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
-__all__ = ["CASING_COMPONENT", "CapsLineReader", "caps_lines", "recase_word"]
+__all__ = ["CaseReadingTokenizer", "recase_text", "recase_word", "shouted_lines"]
 
-CASING_COMPONENT = "news_casing"
-# A line is read again when at least this share of its words are in capitals.
+# A line is read in ordinary case when at least this share of its words are in capitals.
 CAPS_SHARE = 0.6
-KEPT_LABELS = frozenset({"DATE", "TIME"})
 _LINE = re.compile(r"[^\n]*\S[^\n]*")
 # A word with two or more letters, and what comes before a sentence's first word.
 _CASED_WORD = re.compile(r"[^\W\d_][\w'’.&-]*[^\W\d_]")
@@ -43,18 +38,9 @@ def _shouted(line: str) -> bool:
     return bool(shouted) and shouted >= CAPS_SHARE * len(words)
 
 
-def caps_lines(doc: Doc, text: str | None = None) -> list[tuple[int, int]]:
-    """Token ranges of the lines written mostly in capitals (``text`` is ``doc.text``,
-    when the caller has it already)."""
-    # Works on the text, not on Token objects: this runs on every article.
-    found = []
-    for line in _LINE.finditer(doc.text if text is None else text):
-        if not _shouted(line.group()):
-            continue
-        span = doc.char_span(line.start(), line.end(), alignment_mode="expand")
-        if span is not None and len(span):
-            found.append((span.start, span.end))
-    return found
+def shouted_lines(text: str) -> list[str]:
+    """The lines of the text written mostly in capitals."""
+    return [line.group() for line in _LINE.finditer(text) if _shouted(line.group())]
 
 
 def _case_evidence(text: str) -> dict[str, str]:
@@ -87,61 +73,42 @@ def recase_word(word: str, evidence: dict[str, str]) -> str:
     return "-".join(part[:1] + part[1:].lower() for part in word.split("-"))
 
 
-class CapsLineReader:
-    """Pipeline component: NER again, in ordinary case, over the ALL-CAPS lines."""
+def _same_length(old: str, new: str) -> str:
+    # Offsets must not move: a case change that alters the length ("İ") is not made.
+    return new if len(new) == len(old) else old
 
-    def __init__(self, nlp: Language, ner_name: str = "ner") -> None:
-        self.nlp = nlp
-        self.ner_name = ner_name
 
-    def __call__(self, doc: Doc) -> Doc:
-        self._read_again([doc])
+def recase_text(text: str) -> str:
+    """The text with its capitals lines in ordinary case, character for character the
+    same length (so every offset into it is an offset into the original)."""
+    lines = [line for line in _LINE.finditer(text) if _shouted(line.group())]
+    if not lines:
+        return text
+    evidence = _case_evidence(text)
+    parts, last = [], 0
+    for line in lines:
+        parts.append(text[last : line.start()])
+        parts.append(
+            _CASED_WORD.sub(
+                lambda m: _same_length(m.group(), recase_word(m.group(), evidence)), line.group()
+            )
+        )
+        last = line.end()
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+class CaseReadingTokenizer:
+    """Tokenizer wrapper: capitals lines reach the model in ordinary case."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str) -> Doc:
+        doc: Doc = self.tokenizer(recase_text(text))
         return doc
 
-    def pipe(self, stream: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
-        """Like ``__call__`` over a stream, with one NER call per batch of documents."""
-        docs = iter(stream)
-        while batch := list(islice(docs, batch_size)):
-            self._read_again(batch)
-            yield from batch
-
-    def _read_again(self, docs: Sequence[Doc]) -> None:
-        texts = [doc.text for doc in docs]
-        work = [(doc, text, caps_lines(doc, text)) for doc, text in zip(docs, texts, strict=True)]
-        work = [(doc, text, lines) for doc, text, lines in work if lines]
-        if not work:
-            return
-        rewritten: list[Doc] = []
-        for doc, text, lines in work:
-            evidence = _case_evidence(text)
-            rewritten.extend(
-                Doc(
-                    doc.vocab,
-                    words=[recase_word(t.text, evidence) for t in doc[start:end]],
-                    spaces=[bool(t.whitespace_) for t in doc[start:end]],
-                )
-                for start, end in lines
-            )
-        ner: Any = self.nlp.get_pipe(self.ner_name)
-        parsed = iter(ner.pipe(rewritten))
-        for doc, _, lines in work:
-            self._merge(doc, lines, [next(parsed) for _ in lines])
-
-    @staticmethod
-    def _merge(doc: Doc, lines: list[tuple[int, int]], parsed: list[Doc]) -> None:
-        in_caps = {i for start, end in lines for i in range(start, end)}
-        kept = [e for e in doc.ents if e.label_ in KEPT_LABELS or e.start not in in_caps]
-        taken = {i for e in kept for i in range(e.start, e.end)}
-        for (start, _), line in zip(lines, parsed, strict=True):
-            for ent in line.ents:
-                tokens = range(start + ent.start, start + ent.end)
-                if not taken.intersection(tokens):
-                    kept.append(Span(doc, tokens.start, tokens.stop, label=ent.label_))
-                    taken.update(tokens)
-        doc.ents = sorted(kept, key=lambda e: e.start)
-
-
-@Language.factory(CASING_COMPONENT)
-def make_caps_line_reader(nlp: Language, name: str) -> CapsLineReader:
-    """spaCy factory for :class:`CapsLineReader`."""
-    return CapsLineReader(nlp)
+    def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
+        """Like ``__call__`` over a stream."""
+        for text in texts:
+            yield self(text)

@@ -2,8 +2,8 @@
 
 The default English pipelines also tag, parse and lemmatise, which entity extraction
 never reads: keeping only ``ner`` (and any component it listens to) roughly doubles
-the speed. A ``news_casing`` component after ``ner`` re-reads ALL-CAPS lines
-(headlines, datelines) in ordinary case, where the small model is much more reliable.
+the speed. The tokenizer hands ALL-CAPS lines (headlines, datelines) to the model in
+ordinary case, where the small model is much more reliable (``casing.py``).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def needed_components(nlp: Any, wanted: tuple[str, ...] = NER_COMPONENTS) -> set
 @lru_cache(maxsize=4)
 def load_nlp(model_name: str, *, ner_only: bool = True) -> Any:
     """Load an installed spaCy pipeline by package name (never downloads); by default keep
-    only NER and add the ALL-CAPS casing component."""
+    only NER, reading ALL-CAPS lines in ordinary case."""
     import spacy
 
-    from pipeline.enrich.casing import CASING_COMPONENT
+    from pipeline.enrich.casing import CaseReadingTokenizer
 
     try:
         nlp = spacy.load(model_name)
@@ -53,6 +53,6 @@ def load_nlp(model_name: str, *, ner_only: bool = True) -> Any:
     keep = needed_components(nlp)
     for name in [n for n in nlp.pipe_names if n not in keep]:
         nlp.remove_pipe(name)
-    nlp.add_pipe(CASING_COMPONENT, after="ner")
+    nlp.tokenizer = CaseReadingTokenizer(nlp.tokenizer)
     log.info("nlp_loaded", model=model_name, components=nlp.pipe_names)
     return nlp
