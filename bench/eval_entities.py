@@ -134,6 +134,44 @@ def print_table(title: str, scores: Scores) -> None:
         print(f"  {name:<6} {exact}   {op:>9.3f} {orr:>6.3f} {of:>6.3f}   {gold}")
 
 
+def print_boundaries(docs: Sequence[GoldDoc], predicted: Sequence[list[GoldSpan]]) -> None:
+    """Why predictions that overlap a gold name of their type miss it exactly."""
+    from collections import Counter
+
+    from _scoring import visible_predictions
+
+    kinds: Counter[str] = Counter()
+    for doc, spans in zip(docs, predicted, strict=True):
+        gold = set(doc.spans)
+        for p in visible_predictions(doc, spans):
+            if p in gold:
+                continue
+            g = next(
+                (
+                    g
+                    for g in doc.spans
+                    if g.label == p.label and p.start < g.end and g.start < p.end
+                ),
+                None,
+            )
+            if g is None:
+                continue
+            extra = doc.text[g.start : p.start] + "|" + doc.text[p.end : g.end]
+            if doc.text[g.start : g.end].lower().startswith("the ") and p.start > g.start:
+                kinds["gold adds a leading 'the'"] += 1
+            elif "(" in extra:
+                kinds["gold adds a bracketed part"] += 1
+            elif ", " in doc.text[p.end : g.end]:
+                kinds["gold adds ', <more>'"] += 1
+            elif g.start < p.start and g.end >= p.end:
+                kinds["gold adds words before (titles, descriptors)"] += 1
+            else:
+                kinds["other"] += 1
+    total = sum(kinds.values())
+    parts = ", ".join(f"{k} {n}" for k, n in kinds.most_common())
+    print(f"boundaries: {total} overlapping same-type predictions not exact: {parts}")
+
+
 def print_stages(docs: Sequence[GoldDoc], model: str) -> None:
     """Where the time of enrichment goes, stage by stage, in this process."""
     from pipeline.enrich.dates import extract_dates
@@ -176,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain spaCy run")
     parser.add_argument("--stages", action="store_true", help="also time each stage in process")
+    parser.add_argument(
+        "--boundaries", action="store_true", help="also say why near misses are not exact"
+    )
     args = parser.parse_args(argv)
 
     docs = read_conll(args.conll) if args.conll else read_meantime(args.meantime)
@@ -200,7 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     baseline_wps = (
         words / (sum(baseline_seconds) / len(baseline_seconds)) if baseline_seconds else None
     )
-    ours = score_docs(zip(docs, (predicted_spans(r) for r in records), strict=True))
+    ours_spans = [predicted_spans(r) for r in records]
+    ours = score_docs(zip(docs, ours_spans, strict=True))
     print_table("pipeline enrich:", ours)
 
     if baseline_wps is not None:
@@ -211,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{baseline_wps:,.0f} words/s (ratio {wps / baseline_wps:.2f}); "
             f"plain spaCy NER alone {ner_wps:,.0f} words/s (ratio {ner_wps / baseline_wps:.2f})"
         )
+    if args.boundaries:
+        print_boundaries(docs, ours_spans)
     if args.stages:
         print_stages(docs, args.model)
     _, _, exact_f1 = ours.prf("exact")
