@@ -117,7 +117,11 @@ def find_dates(text: str, published: date | None) -> list[DateMention]:
     )
     candidates: list[_Candidate] = []
     for start, neg_end, order, match in matches:
-        if start and text[start - 1] == "-" and not _HYPHEN_PREFIX.search(text, 0, start):
+        if (
+            start
+            and text[start - 1] == "-"
+            and not _HYPHEN_PREFIX.search(text, max(0, start - 6), start)
+        ):
             continue  # "A330-300", "1998-99": only "mid-", "late-", "early-" are let in
         try:
             found = RULES[order].build(match, ctx)
@@ -128,11 +132,11 @@ def find_dates(text: str, published: date | None) -> list[DateMention]:
         if found is not None:
             candidates.append(_Candidate(start, -neg_end, order, found, RULES[order].name))
     chosen: list[_Candidate] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text))  # 1 where a chosen expression already is
     for cand in sorted(candidates, key=lambda c: (c.start - c.end, c.order, c.start)):
-        if all(cand.end <= s or cand.start >= e for s, e in taken):
+        if taken.find(1, cand.start, cand.end) == -1:
             chosen.append(cand)
-            taken.append((cand.start, cand.end))
+            taken[cand.start : cand.end] = b"\x01" * (cand.end - cand.start)
     chosen.sort(key=lambda c: c.start)
     mentions: list[DateMention] = []
     floor = 0

@@ -101,6 +101,7 @@ _PAST = {
     "stole",
     "forced",
 }
+_REACH = 300  # characters looked at on either side of the expression
 _NOT_PAST_ED = {"need", "speed", "feed", "seed", "bed", "red", "shed", "bred", "hundred", "wed"}
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?|'ll|'s|'re")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"“‘'(]?[A-Z0-9])|\n\s*\n|\n(?=\s*[A-Z\"“])")
@@ -162,6 +163,8 @@ def _cues(words: list[re.Match[str]]) -> list[Tense]:
 def tense_at(sentences: Sentences, start: int, end: int) -> Tense | None:
     """The tense cue nearest before ``start`` in its sentence, else nearest after ``end``."""
     s_start, s_end = sentences.bounds(start)
+    # the nearest cue is what counts: a run-on "sentence" must not cost its whole length
+    s_start, s_end = max(s_start, start - _REACH), min(s_end, end + _REACH)
     text = sentences.text
     before = _cues(list(_WORD.finditer(text, s_start, start)))
     if before:
