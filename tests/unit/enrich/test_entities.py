@@ -289,3 +289,18 @@ def test_role_at_the_head_of_a_span(
     institutions named after titles stay what they are."""
     doc = _blank_doc(text, [(*span, label)])
     assert [(e.name, e.label) for e in extract_entities(doc)] == [expected]
+
+
+def test_name_before_a_bracketed_country_is_a_competitor() -> None:
+    """'Ines Gorrochategui (Argentina)': a person, whatever the model guessed."""
+    doc = _blank_doc(
+        "Sandrine Testud ( France ) beat Ines Gorrochategui ( Argentina ) 4-6 6-2",
+        [(0, 2, "PERSON"), (3, 4, "GPE"), (6, 8, "GPE"), (9, 10, "GPE")],
+    )
+    labels = {e.name: e.label for e in extract_entities(doc)}
+    assert labels == {
+        "Sandrine Testud": "PERSON",
+        "France": "LOCATION",
+        "Ines Gorrochategui": "PERSON",
+        "Argentina": "LOCATION",
+    }
