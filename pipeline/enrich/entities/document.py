@@ -21,7 +21,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from pipeline.enrich.entities.cues import cue_label, designated_orgs
 from pipeline.enrich.entities.mentions import Mention, mention_key
-from pipeline.enrich.entities.tables import athletes, table_row_names
+from pipeline.enrich.entities.tables import athletes, initialled_names, table_row_names
 from pipeline.models import EntityLabel
 
 __all__ = ["harmonise", "person_surnames"]
@@ -183,15 +183,23 @@ def _with_designated(mentions: list[Mention], runs: list[Mention]) -> list[Menti
     return sorted(kept, key=lambda m: m.start)
 
 
+def _strictly_inside(inner: Mention, outer: Mention) -> bool:
+    return (
+        outer.start <= inner.start
+        and inner.end <= outer.end
+        and inner.end - inner.start < (outer.end - outer.start)
+    )
+
+
 def _with_found(mentions: list[Mention], found: list[Mention]) -> list[Mention]:
     """Names found by a pattern replace the model's mentions that overlap them, unless
-    the model saw an organisation there."""
+    the model saw an organisation there or a longer name around it ("John P. Smith")."""
     kept = list(found)
     for m in mentions:
         hits = [f for f in found if f.start < m.end and m.start < f.end]
         if not hits:
             kept.append(m)
-        elif m.label == "ORG":
+        elif m.label == "ORG" or all(_strictly_inside(f, m) for f in hits):
             kept = [k for k in kept if k not in hits] + [m]
     return sorted(kept, key=lambda m: m.start)
 
@@ -202,6 +210,7 @@ def harmonise(doc: Any, mentions: list[Mention]) -> list[Mention]:
     words = [t.text for t in doc]
     mentions = _with_designated(mentions, designated_orgs(doc, words))
     mentions = _with_found(mentions, athletes(doc, words, mentions))
+    mentions = _with_found(mentions, initialled_names(doc, words))
     labels = _vote(doc, mentions)
     voted = [replace(m, label=labels[mention_key(m.text)]) for m in mentions]
     # A surname alone is the person whose full name the article gives.

@@ -4,7 +4,8 @@ Sports pages end in tables: "NEW YORK 74 59 .556 -", "Puchon 3 1 0 6 1 10". The 
 that heads a row of numbers is a team (an organisation), even when it is also a city,
 and the small model either calls it a place or misses it. Rows of people (golf
 leaderboards) keep the model's PERSON. In results lines a name followed by a country in
-brackets ("Pete Sampras (U.S.) beat Jiri Novak (Czech Republic)") is a competitor.
+brackets ("Pete Sampras (U.S.) beat Jiri Novak (Czech Republic)") is a competitor, and
+initials before a surname ("P. Simmons 4-38") are a player.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from pipeline.enrich.entities.mentions import ORG_DESIGNATORS, Mention
 
-__all__ = ["athletes", "table_row_names"]
+__all__ = ["athletes", "initialled_names", "table_row_names"]
 
 # A word of a name: capitalised ("Sampras", "Anne-Gaelle", "O'Brien") or an initial ("P.").
 _NAME_WORD = re.compile(r"^[A-Z][\w'’.-]*$")
 _MAX_NAME = 4
+_INITIAL = re.compile(r"^[A-Z]\.$")
 
 # A capitalised name, then at least three numeric cells (scores, percentages, "1/2", "-").
 _ROW = re.compile(
@@ -68,4 +70,26 @@ def athletes(doc: Any, words: Sequence[str], mentions: list[Mention]) -> list[Me
             continue
         span = doc[start:end]
         found.append(Mention(start, end, span.start_char, span.end_char, "PERSON", span.text))
+    return found
+
+
+def initialled_names(doc: Any, words: Sequence[str]) -> list[Mention]:
+    """PERSON mentions for initials and a surname ("P. Simmons", "J. R. Smith"), the way
+    scorecards and results lists write players."""
+    found = []
+    i = 0
+    while i < len(words):
+        start = i
+        while i < len(words) and _INITIAL.match(words[i]):
+            i += 1
+        if (
+            i > start
+            and i < len(words)
+            and _NAME_WORD.match(words[i])
+            and not _INITIAL.match(words[i])
+            and words[i].lower() not in STOP_WORDS
+        ):
+            span = doc[start : i + 1]
+            found.append(Mention(start, i + 1, span.start_char, span.end_char, "PERSON", span.text))
+        i = max(i, start + 1)
     return found

@@ -304,3 +304,13 @@ def test_name_before_a_bracketed_country_is_a_competitor() -> None:
         "Ines Gorrochategui": "PERSON",
         "Argentina": "LOCATION",
     }
+
+
+def test_initials_and_surname_are_a_player() -> None:
+    """'(P. Simmons 4-38)': a person; a longer name the model found is kept whole."""
+    doc = _blank_doc(
+        "Somerset 83 ( P. Simmons 4-38 ) . John P. Smith said .",
+        [(0, 1, "GPE"), (10, 13, "PERSON")],
+    )
+    people = sorted(e.name for e in extract_entities(doc) if e.label == "PERSON")
+    assert people == ["John P. Smith", "P. Simmons"]
