@@ -4,10 +4,13 @@ The small model decides each occurrence of a name on its own, so the same name g
 different labels (or none) in different sentences: in a results table, at the start
 of a sentence, in a headline. An article rarely uses one name for two things, so:
 
-- every mention of a name takes the label most of its mentions got, and a surname
-  seen in a person's full name is that person;
+- names found by patterns the model misses (organisation designators, "Name (Country)"
+  and "P. Simmons" in results) join the model's mentions;
+- every mention of a name takes the label most of its mentions got, weighed with the
+  cues around them, and a surname seen in a person's full name is that person;
 - an occurrence the model missed of a name it found elsewhere in the article (or of a
-  surname of a person it found) becomes a mention too.
+  surname of a person it found) becomes a mention too;
+- names heading rows of numbers in tables are teams, for that row.
 """
 
 from __future__ import annotations
@@ -26,31 +29,11 @@ from pipeline.models import EntityLabel
 
 __all__ = ["harmonise", "person_surnames"]
 
+# Legal forms after a company name: "Apple Inc." is later just "Apple".
+_LEGAL_FORM_WORDS = "inc inc. corp corp. co co. ltd ltd. llc plc ag sa s.a. nv n.v. gmbh bv b.v."
+LEGAL_FORMS = frozenset(_LEGAL_FORM_WORDS.split())
 # Labels win ties in this order: a name the model calls a person once and a place once
 # is more often the person (surnames that are also towns, clubs named after places).
-# Legal forms after a company name: "Apple Inc." is later just "Apple".
-LEGAL_FORMS = frozenset(
-    [
-        "inc",
-        "inc.",
-        "corp",
-        "corp.",
-        "co",
-        "co.",
-        "ltd",
-        "ltd.",
-        "llc",
-        "plc",
-        "ag",
-        "sa",
-        "s.a.",
-        "nv",
-        "n.v.",
-        "gmbh",
-        "bv",
-        "b.v.",
-    ]
-)
 _TIE_ORDER: dict[str, int] = {"PERSON": 0, "ORG": 1, "LOCATION": 2, "MISC": 3}
 
 
