@@ -5,6 +5,9 @@
   even where the model saw nothing or only part of it.
 - An organisation noun next to a name describes it ("airline Ryanair", "German
   magazine Der Spiegel", "the Shin Bet security agency"): that mention is an ORG.
+- A title or role right before a name makes it a person ("finalist MaliVai Washington");
+  a place after a comma ("Toulouse, France") or a line-initial "NAME:" (a dateline) a
+  place; "the" before a plural name ("The Beatles") a group.
 """
 
 from __future__ import annotations
