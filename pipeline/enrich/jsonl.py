@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from pipeline.enrich.enricher import EnrichInput, Enricher
+from pipeline.enrich.enricher import Enricher, EnrichInput
 
 __all__ = ["enrich_lines", "parse_published"]
 
