@@ -42,10 +42,15 @@ class Enrichment:
 class Enricher:
     """Entities and dates for batches of texts; the spaCy pipeline loads once."""
 
-    def __init__(self, model_name: str, *, batch_size: int = 64) -> None:
+    def __init__(
+        self, model_name: str, *, batch_size: int = 64, max_chars: int | None = None
+    ) -> None:
         self.model_name = model_name
         self.batch_size = batch_size
         self.nlp = load_nlp(model_name)
+        # spaCy refuses texts over nlp.max_length (1,000,000 characters by default);
+        # a longer article is enriched on its first max_chars and still lands.
+        self.max_chars = max_chars or int(self.nlp.max_length)
 
     def enrich(self, inputs: Sequence[EnrichInput]) -> list[Enrichment]:
         """One Enrichment per input, in order; a failing input never sinks the others."""
@@ -53,7 +58,7 @@ class Enricher:
         english = [i for i, item in enumerate(inputs) if _is_english(item.language)]
         if not english:
             return results
-        texts = [inputs[i].text for i in english]
+        texts = [self._ner_text(inputs[i].text) for i in english]
         try:
             docs: list[Any] = list(self.nlp.pipe(texts, batch_size=self.batch_size))
         except Exception:  # one bad text must not sink the batch: retry one by one
@@ -62,6 +67,12 @@ class Enricher:
         for i, doc in zip(english, docs, strict=True):
             results[i] = self._enrich_doc(inputs[i], doc)
         return results
+
+    def _ner_text(self, text: str) -> str:
+        if len(text) <= self.max_chars:
+            return text
+        log.warning("text_truncated_for_ner", chars=len(text), max_chars=self.max_chars)
+        return text[: self.max_chars]
 
     def _parse_one(self, text: str) -> Any:
         try:
