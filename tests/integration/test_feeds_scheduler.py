@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 import redis as redis_lib
-import structlog
 from structlog.testing import capture_logs
 
 from pipeline.fetch.fetcher import FetchContext
 from pipeline.fetch.health import load_health
 from pipeline.fetch.http import FetchLimits, build_client
 from pipeline.fetch.schedule import Scheduler, SchedulerLock, SchedulerLocked
+from pipeline.localredis import find_redis_server, free_port
 from pipeline.settings import Settings
-from tests.conftest import RedisServer, _redis_server_binary
+from tests.conftest import RedisServer
 from tests.integration.feeds_server import (
     FakeClock,
     FeedServer,
@@ -36,13 +36,6 @@ from tests.integration.feeds_server import (
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_logging() -> Iterator[None]:
-    """A CLI test run before may have left structlog writing to a closed capture file."""
-    structlog.reset_defaults()
-    yield
 
 
 @pytest.fixture
@@ -227,9 +220,9 @@ def test_sigterm_finishes_in_flight_fetches_and_releases_the_lock(
 
 def test_scheduler_rides_out_a_redis_outage(server: FeedServer, tmp_path: Path):
     """With Redis gone the scheduler logs the failure and keeps running; stop still works."""
-    binary = _redis_server_binary()
+    binary = find_redis_server()
     assert binary is not None
-    own = RedisServer(binary, tmp_path)
+    own = RedisServer(binary, free_port(), str(tmp_path))
     try:
         settings = Settings(redis_url=own.url, fetch_allow_private=True, fetch_timeout=5)
         limits = FetchLimits.from_settings(settings)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import urllib.request
 from collections.abc import Callable
 
@@ -10,17 +9,12 @@ import pytest
 import redis
 
 from pipeline.dedup import BatchWriter
+from pipeline.localredis import free_port
 from pipeline.metrics import serve_metrics
 from pipeline.models import EnrichedArticle, utc_now
 from pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _scrape(port: int) -> str:
@@ -32,7 +26,7 @@ def test_metrics_report_outcomes_streams_and_queue(
     make_settings: Callable[..., Settings], redis_client: redis.Redis
 ) -> None:
     """A scrape shows what the write did, the stream lengths and the queue."""
-    settings = make_settings(metrics_port=_free_port())
+    settings = make_settings(metrics_port=free_port())
     article = EnrichedArticle(
         id="a", source="t", kind="jsonl", text="x", fingerprint="f", fetched=utc_now()
     )
@@ -53,7 +47,7 @@ def test_metrics_report_outcomes_streams_and_queue(
 
 def test_metrics_say_when_redis_is_down() -> None:
     """With Redis gone the endpoint still answers, with pipeline_redis_up 0."""
-    settings = Settings(redis_url="redis://127.0.0.1:1/0", metrics_port=_free_port())
+    settings = Settings(redis_url="redis://127.0.0.1:1/0", metrics_port=free_port())
     server = serve_metrics(redis.Redis.from_url(settings.redis_url), settings)
     try:
         assert "pipeline_redis_up 0.0" in _scrape(settings.metrics_port)
