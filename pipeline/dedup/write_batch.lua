@@ -3,19 +3,20 @@
 -- "seen" but not written (lost) or written but not "seen" (doubled on retry).
 -- Only EVAL-era commands (Redis 6.2+): no functions, no XADD options newer than 6.2.
 --
--- KEYS: 1 articles stream, 2 dead-letter stream, 3 stats hash,
+-- KEYS: 1 articles stream, 2 dead-letter stream, 3 stats hash, 4 the batch's payload key,
 --       then per article: seen:<id>, fp:<fingerprint>; then per dead letter: deadseen:<hash>
 -- ARGV: 1 maxlen (0 = none), 2 minid for age trimming ('' = none), 3 seen ttl seconds,
---       4 article count, 5 dead-letter count, 6 schema version,
+--       4 article count, 5 dead-letter count, 6 schema version, 7 '1' to delete KEYS[4],
 --       then per article: id, fingerprint, JSON body without its closing brace,
 --       then per dead letter: stage, reason, error, source, at, input, article_id
-local stream, dead_stream, stats = KEYS[1], KEYS[2], KEYS[3]
+local stream, dead_stream, stats, payload = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local maxlen = tonumber(ARGV[1])
 local minid = ARGV[2]
 local ttl = tonumber(ARGV[3])
 local n_articles = tonumber(ARGV[4])
 local n_dead = tonumber(ARGV[5])
 local version = ARGV[6]
+local drop_payload = ARGV[7] == '1'
 
 local function xadd(key, fields)
   if maxlen > 0 then
@@ -32,7 +33,7 @@ local function json_or_null(value)
 end
 
 local results = {}
-local k, a = 4, 7
+local k, a = 5, 8
 for _ = 1, n_articles do
   local seen_key, fp_key = KEYS[k], KEYS[k + 1]
   local id, fp, body = ARGV[a], ARGV[a + 1], ARGV[a + 2]
@@ -84,6 +85,11 @@ for _ = 1, n_dead do
     results[#results + 1] = {'repeat', false}
   end
   a = a + 7
+end
+
+-- the batch is written: its payload goes in the same step, so a retry finds nothing to do
+if drop_payload then
+  redis.call('DEL', payload)
 end
 
 if minid ~= '' then

@@ -58,14 +58,21 @@ class BatchWriter:
         self._ttl = max(1, int(settings.seen_days * _DAY))
 
     def write(
-        self, articles: Sequence[EnrichedArticle], dead: Sequence[DeadLetter] = ()
+        self,
+        articles: Sequence[EnrichedArticle],
+        dead: Sequence[DeadLetter] = (),
+        *,
+        payload_key: str | None = None,
     ) -> BatchResult:
         """One round trip: each article written once (or counted as a repeat), each
-        dead letter written once; safe to call again with the same batch."""
-        if not articles and not dead:
-            return BatchResult()
+        dead letter written once, and the batch's payload key (if any) deleted; safe to
+        call again with the same batch."""
         s = self.settings
-        keys = [s.articles_stream, s.dead_stream, s.key("stats")]
+        if not articles and not dead:
+            if payload_key:
+                self.redis.delete(payload_key)
+            return BatchResult()
+        keys = [s.articles_stream, s.dead_stream, s.key("stats"), payload_key or s.key("batch")]
         args: list[str | int] = [
             s.stream_maxlen,
             self._minid(),
@@ -73,6 +80,7 @@ class BatchWriter:
             len(articles),
             len(dead),
             SCHEMA_VERSION,
+            "1" if payload_key else "0",
         ]
         for article in articles:
             keys += [s.key("seen", article.id), s.key("fp", article.fingerprint)]

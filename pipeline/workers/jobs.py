@@ -12,16 +12,23 @@ from rq import get_current_job
 from rq.job import Job
 
 from pipeline.models import DeadLetter
+from pipeline.queueing import load_payload
 from pipeline.workers.batch import process_items
-from pipeline.workers.runtime import get_runtime
+from pipeline.workers.runtime import WorkerRuntime, get_runtime
 
 __all__ = ["dead_letter_failed_batch", "process_batch"]
 
 log = structlog.get_logger()
 
 
-def process_batch(items: list[dict[str, Any]]) -> dict[str, int]:
-    """Normalise, enrich and write a batch of raw items; returns counts by outcome.
+def _items(runtime: WorkerRuntime, batch: str | list[dict[str, Any]]) -> list[Any] | None:
+    """The batch's items: from its payload key, or given inline."""
+    return load_payload(runtime.redis, batch) if isinstance(batch, str) else batch
+
+
+def process_batch(batch: str | list[dict[str, Any]]) -> dict[str, int]:
+    """Normalise, enrich and write a batch of raw items (the key of their payload, or
+    the items themselves); returns counts by outcome.
 
     Permanent failures become dead letters and the job succeeds; a Redis error
     propagates so RQ retries the job (the atomic write makes that safe).
@@ -29,12 +36,20 @@ def process_batch(items: list[dict[str, Any]]) -> dict[str, int]:
     runtime = get_runtime()
     job = get_current_job()
     bound = log.bind(job_id=job.id if job else None)
+    items = _items(runtime, batch)
+    if items is None:  # written by an earlier run of this job that died before finishing
+        bound.info("batch_already_written")
+        return {}
     processed = process_items(
         items,
         enricher=runtime.enricher,
         future_tolerance=timedelta(minutes=runtime.settings.future_tolerance_minutes),
     )
-    result = runtime.writer.write(processed.articles, processed.dead)
+    result = runtime.writer.write(
+        processed.articles,
+        processed.dead,
+        payload_key=batch if isinstance(batch, str) else None,
+    )
     for letter in processed.dead:
         bound.warning(
             "item_dead_lettered",
@@ -59,7 +74,10 @@ def dead_letter_failed_batch(
     becomes a dead letter, so a job that keeps crashing loses nothing silently."""
     if job.should_retry:
         return
-    items = job.args[0] if job.args else []
+    runtime = get_runtime()
+    items = _items(runtime, job.args[0]) if job.args else None
+    if not items:
+        return
     reason = f"batch job {job.id} failed after its retries: {exc_value!r}"
     letters = [
         DeadLetter(
@@ -71,5 +89,7 @@ def dead_letter_failed_batch(
         )
         for item in items
     ]
-    get_runtime().writer.write([], letters)
+    runtime.writer.write(
+        [], letters, payload_key=job.args[0] if isinstance(job.args[0], str) else None
+    )
     log.error("batch_dead_lettered", job_id=job.id, items=len(letters), reason=reason)

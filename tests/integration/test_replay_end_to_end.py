@@ -65,6 +65,7 @@ def test_replaying_seeds_twice_leaves_one_entry(
     assert article["revision"] == 1 and article["duplicate_of"] is None
     stats = redis_client.hgetall(settings.key("stats"))
     assert int(stats[b"repeat"]) == 3  # the copy, and both files of the second replay
+    assert redis_client.keys(settings.key("batch", "*")) == []  # written batches leave nothing
 
 
 def test_bad_inputs_become_dead_letters_and_the_rest_lands(
