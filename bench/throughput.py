@@ -171,8 +171,9 @@ def main() -> None:
         settings = Settings(redis_url=url, batch_size=args.batch_size, enrich=args.enrich)
         rate, peaks = measure_pipeline(settings, folder, n, workers, args.enrich, args.fork)
         words = sum(len(i["text"].split()) for i in items) / n
+        kind = "forking Worker" if args.fork else "SimpleWorker"
         print(
-            f"articles: {n} (mean {words:.0f} words), workers: {workers}, batch: {args.batch_size}"
+            f"articles: {n} (mean {words:.0f} words), {workers} x {kind}, batch {args.batch_size}"
         )
         print(f"peak worker memory: {', '.join(f'{p:.0f} MB' for p in peaks)}")
         if args.enrich:
