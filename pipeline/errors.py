@@ -1,12 +1,12 @@
 """The pipeline's exceptions: one root, split by what the caller should do.
 
-    PipelineError
-     ├── ConfigurationError      bad settings or usage: fix and restart
-     ├── InvalidInput            this item can never be processed: dead-letter it
-     ├── EnrichmentError         an enrichment stage failed on this item: dead-letter it
-     └── FetchError              a feed could not be fetched (recorded in its health)
-          ├── TransientFetchError    try again later (timeouts, 5xx, 429, resets)
-          └── PermanentFetchError    will not fix itself (refused address, 404, too big, malformed)
+PipelineError
+ ├── ConfigurationError      bad settings or usage: fix and restart
+ ├── InvalidInput            this item can never be processed: dead-letter it
+ ├── EnrichmentError         an enrichment stage failed on this item: dead-letter it
+ └── FetchError              a feed could not be fetched (recorded in its health)
+      ├── TransientFetchError    try again later (timeouts, 5xx, 429, resets)
+      └── PermanentFetchError    will not fix itself (refused address, 404, too big, malformed)
 """
 
 from __future__ import annotations
