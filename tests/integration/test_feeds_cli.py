@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,15 +13,9 @@ from pipeline.cli import main
 from pipeline.fetch.health import FeedHealth, save_health
 from pipeline.settings import Settings
 from tests.conftest import RedisServer
-from tests.integration.feeds_server import FeedServer, Route, feed_server, make_rss
+from tests.integration.feeds_server import FeedServer, Route, make_rss
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with feed_server() as srv:
-        yield srv
 
 
 @pytest.fixture

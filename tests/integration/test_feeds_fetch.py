@@ -24,17 +24,10 @@ from tests.integration.feeds_server import (
     NoJitter,
     Recorder,
     Route,
-    feed_server,
     make_rss,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with feed_server() as srv:
-        yield srv
 
 
 @pytest.fixture

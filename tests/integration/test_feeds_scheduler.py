@@ -29,19 +29,12 @@ from tests.integration.feeds_server import (
     NoJitter,
     Recorder,
     Route,
-    feed_server,
     make_rss,
 )
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with feed_server() as srv:
-        yield srv
 
 
 @pytest.fixture
