@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import redis
 
+from pipeline.cli import main
 from pipeline.dedup import BatchWriter
 from pipeline.models import EnrichedArticle, utc_now
 from pipeline.settings import Settings
@@ -52,3 +55,18 @@ def test_two_groups_each_see_every_entry(settings: Settings, redis_client: redis
     b = Consumer(redis_client, settings.articles_stream, "alerts", "b")
     assert len(a.read()) == 3 and len(b.read()) == 3
     assert a.read(block_ms=10) == []
+
+
+def test_consume_command_prints_and_acknowledges(
+    settings: Settings,
+    redis_client: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`pipeline consume` prints each entry as a JSON line and acknowledges it."""
+    _write(redis_client, settings, 3)
+    monkeypatch.setenv("PIPELINE_REDIS_URL", settings.redis_url)
+    assert main(["--log-level", "WARNING", "consume", "--group", "printer", "--count", "3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [json.loads(line)["article"]["id"] for line in lines] == ["id0", "id1", "id2"]
+    assert redis_client.xpending(settings.articles_stream, "printer")["pending"] == 0
