@@ -7,8 +7,6 @@ Served by ``pipeline worker`` and ``pipeline schedule`` when PIPELINE_METRICS_PO
 
 from __future__ import annotations
 
-import time
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,9 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from redis import Redis
 from redis.exceptions import RedisError
 
-from pipeline.fetch.health import list_health
-from pipeline.fetch.report import feed_state
-from pipeline.opstats import OUTCOMES, queue_depths, read_counters
+from pipeline.opstats import OUTCOMES, feed_states, queue_depths, read_counters
 from pipeline.settings import Settings
 
 __all__ = ["PipelineCollector", "serve_metrics"]
@@ -71,13 +67,9 @@ class PipelineCollector:
             depths.add_metric([state], count)
         yield depths
 
-        states: Counter[str] = Counter()
-        now = time.time()
-        for health in list_health(self.redis, s):
-            states[feed_state(health, now)] += 1
         feeds = GaugeMetricFamily("pipeline_feeds", "Known feeds by health state", labels=["state"])
-        for state in ("new", "ok", "failing", "silent"):
-            feeds.add_metric([state], states.get(state, 0))
+        for state, count in feed_states(self.redis, s).items():
+            feeds.add_metric([state], count)
         yield feeds
 
 

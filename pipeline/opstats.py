@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from typing import Any
 
 from redis import Redis
@@ -14,10 +16,21 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
+from pipeline.fetch.health import list_health
+from pipeline.fetch.report import feed_state
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
 
-__all__ = ["OUTCOMES", "collect_stats", "queue_depths", "read_counters"]
+__all__ = [
+    "FEED_STATES",
+    "OUTCOMES",
+    "collect_stats",
+    "feed_states",
+    "queue_depths",
+    "read_counters",
+]
+
+FEED_STATES = ("new", "ok", "failing", "silent")
 
 # the statuses the atomic write counts (pipeline/dedup/write_batch.lua)
 OUTCOMES = ("new", "duplicate", "revision", "repeat", "dead")
@@ -53,6 +66,13 @@ def _groups(redis: Redis, stream: str) -> dict[str, str]:
     return out
 
 
+def feed_states(redis: Redis, settings: Settings) -> dict[str, int]:
+    """How many known feeds are in each health state."""
+    now = time.time()
+    states = Counter(feed_state(health, now) for health in list_health(redis, settings))
+    return {state: states.get(state, 0) for state in FEED_STATES}
+
+
 def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]:
     """Every figure an operator looks at first, grouped by section."""
     counters = read_counters(redis, settings)
@@ -79,6 +99,7 @@ def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]
             "deferred": depths["deferred"],
             "failed": depths["failed"],
         },
+        "feeds": feed_states(redis, settings),
         "workers": {
             "alive": len(workers),
             "busy": sum(1 for w in workers if w.get_state() == "busy"),

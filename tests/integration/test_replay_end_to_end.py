@@ -165,7 +165,7 @@ def test_cli_reports_and_exit_codes(
     assert printed["article"]["dateline"] == "JERUSALEM"
     assert _run("stats") == 0
     out = capsys.readouterr().out
-    for needle in ("news:articles", "news:dead", "queued jobs", "alive", "repeats"):
+    for needle in ("news:articles", "news:dead", "queued jobs", "alive", "repeats", "failing"):
         assert needle in out
     assert _run("health") == 0
     assert main(["--redis-url", "redis://127.0.0.1:1/0", "health"]) == 3
