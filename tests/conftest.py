@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import redis
+import structlog
 
 from pipeline.localredis import RedisProcess, find_redis_server, free_port
 from pipeline.settings import Settings
@@ -21,6 +22,14 @@ class RedisServer(RedisProcess):
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url)
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults() -> Iterator[None]:
+    """A test that runs the CLI configures structlog for the process (level filter,
+    renderer): put the defaults back so later tests, and capture_logs, see every event."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")
