@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,14 +95,15 @@ def watch_paths(
     *,
     interval: float = 2.0,
     settle_seconds: float = 1.0,
-    should_stop: Callable[[], bool] = lambda: False,
+    stop: threading.Event | None = None,
     on_batch: Callable[[ReplaySummary], None] | None = None,
 ) -> ReplaySummary:
     """Keep enqueuing files as they appear under ``paths`` (polling), each file once."""
+    stop = stop or threading.Event()
     total = ReplaySummary()
     watcher = FolderWatcher(paths, settle_seconds=settle_seconds)
     writer = BatchWriter(redis, settings)
-    while not should_stop():
+    while not stop.is_set():
         new_files = watcher.poll()
         if new_files:
             summary = ReplaySummary()
@@ -130,9 +131,7 @@ def watch_paths(
             _accumulate(total, summary)
             if on_batch is not None:
                 on_batch(summary)
-        if should_stop():
-            break
-        time.sleep(interval)
+        stop.wait(interval)
     return total
 
 

@@ -16,8 +16,9 @@ from pipeline.fetch.feedlist import FeedList, load_feeds
 from pipeline.fetch.fetcher import fetch_all, open_context
 from pipeline.fetch.health import is_silent, list_health, load_many
 from pipeline.fetch.report import format_health_table, health_records, summarize_outcomes
-from pipeline.fetch.schedule import Scheduler, SchedulerLocked, stop_on_signals
+from pipeline.fetch.schedule import Scheduler, SchedulerLocked
 from pipeline.metrics import serve_metrics
+from pipeline.signals import stop_on_signals
 
 _FEEDS_HELP = (
     "FEEDS file: OPML, or one URL per line with optional interval=15m name=... [PIPELINE_FEEDS]."

