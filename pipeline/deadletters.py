@@ -12,7 +12,7 @@ import structlog
 from pydantic import ValidationError
 from redis import Redis
 
-from pipeline.dedup.writer import dead_letter_key
+from pipeline.dedup.writer import BatchWriter, dead_letter_key
 from pipeline.fetch.replay import read_items
 from pipeline.models import DeadLetter, RawItem
 from pipeline.queueing import enqueue_items
@@ -63,8 +63,18 @@ def list_dead_letters(
     return found
 
 
-def _items_to_retry(entry: StreamEntry, settings: Settings) -> list[RawItem] | str:
-    """The RawItems to enqueue again, or why this dead letter cannot be retried."""
+def _line_of(letter: DeadLetter) -> Any:
+    try:
+        return json.loads(letter.input).get("line")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _items_to_retry(
+    entry: StreamEntry, settings: Settings
+) -> tuple[list[RawItem], list[DeadLetter]] | str:
+    """What to enqueue again and which failures the file still has, or why this dead
+    letter cannot be retried (then it stays where it is)."""
     try:
         original: Any = json.loads(entry.fields.get("input", ""))
     except ValueError:
@@ -74,14 +84,15 @@ def _items_to_retry(entry: StreamEntry, settings: Settings) -> list[RawItem] | s
         if not path.exists():
             return f"{path} no longer exists"
         items = list(read_items(path, max_item_bytes=settings.max_item_bytes))
-        line = original.get("line")
         raws = [i for i in items if isinstance(i, RawItem)]
         still_bad = [i for i in items if isinstance(i, DeadLetter)]
-        if line is None and still_bad and not raws:
-            return f"still unreadable: {still_bad[0].reason}"
-        return raws
+        line = original.get("line")
+        same = [d for d in still_bad if line is None or _line_of(d) == line]
+        if same and (line is not None or not raws):
+            return f"still unreadable: {same[0].reason}"
+        return raws, still_bad
     try:
-        return [RawItem.model_validate(original)]
+        return [RawItem.model_validate(original)], []
     except ValidationError as exc:
         return f"its input is not a valid item ({exc.error_count()} errors); fix it at the source"
 
@@ -108,15 +119,22 @@ def retry_dead_letters(
             for e in _scan(redis, settings.dead_stream)
             if stage is None or e.fields.get("stage") == stage
         ]
+    writer = BatchWriter(redis, settings)
     for entry in entries:
-        items = _items_to_retry(entry, settings)
-        if isinstance(items, str):
-            log.warning("dead_letter_not_retried", entry=entry.entry_id, reason=items)
+        retry = _items_to_retry(entry, settings)
+        if isinstance(retry, str):
+            log.warning("dead_letter_not_retried", entry=entry.entry_id, reason=retry)
             result.unretriable += 1
             continue
+        items, still_bad = retry
         f = entry.fields
         redis.delete(settings.key("deadseen", dead_letter_key(f["stage"], f["source"], f["input"])))
         redis.xdel(settings.dead_stream, entry.entry_id)
+        # other lines of the file that still fail stay (or come back) as dead letters:
+        # the write is deduplicated, so ones already listed are not doubled
+        writer.write([], still_bad)
+        # a .jsonl line is retried by re-reading its file: its good lines come back as
+        # repeats, which the atomic write counts and does not write again
         result.items += enqueue_items(redis, settings, items).items
         result.retried += 1
         log.info("dead_letter_retried", entry=entry.entry_id, items=len(items))

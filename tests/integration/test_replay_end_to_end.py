@@ -278,3 +278,23 @@ def test_a_batch_that_keeps_crashing_ends_as_dead_letters(
     assert result.retried == 2
     run_worker(settings, redis_client, burst=True)
     assert sorted(a["title"] for a in _articles(redis_client, settings)) == ["Title A", "Title B"]
+
+
+def test_retrying_a_jsonl_file_with_one_line_fixed_keeps_the_other_bad_line(
+    env: dict[str, str], settings: Settings, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """Retrying after fixing one bad line lands that line; a line still bad stays a dead
+    letter (once), it is never dropped by the retry."""
+    path = tmp_path / "items.jsonl"
+    good = json.dumps({"id": "ok", "text": "A fine line."})
+    path.write_text("\n".join([good, "{broken one", "{broken two"]) + "\n")
+    assert _run("replay", str(tmp_path)) == 0
+    assert redis_client.xlen(settings.dead_stream) == 2
+    path.write_text(
+        "\n".join([good, json.dumps({"id": "fixed", "text": "Now valid."}), "{broken two"]) + "\n"
+    )
+    assert _run("dead", "retry", "--all") == 0
+    assert _run("worker", "--burst") == 0
+    assert sorted(a["id"] for a in _articles(redis_client, settings)) == ["fixed", "ok"]
+    (remaining,) = [f for _, f in redis_client.xrange(settings.dead_stream)]
+    assert json.loads(remaining[b"input"])["line"] == 3
