@@ -39,9 +39,9 @@ from urllib.parse import quote
 import feedparser
 
 from pipeline.errors import FetchError
-from pipeline.fetch.feedparse import parse_feed
-from pipeline.fetch.http import FetchLimits, build_client, fetch_feed
-from pipeline.fetch.jsonfeed import looks_like_json
+from pipeline.fetch.feeds.parse.feed import parse_feed
+from pipeline.fetch.feeds.parse.jsonfeed import looks_like_json
+from pipeline.fetch.http.client import FetchLimits, build_client, fetch_feed
 
 __all__ = ["CorpusReport", "corpus_files", "expectation", "run_corpus"]
 

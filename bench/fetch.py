@@ -29,9 +29,9 @@ from redis import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.fetch.feedlist import FeedSpec
-from pipeline.fetch.fetcher import FeedOutcome, fetch_all, open_context
-from pipeline.localredis import start_redis
+from pipeline.fetch.feeds.feedlist import FeedSpec
+from pipeline.fetch.feeds.fetcher import FeedOutcome, fetch_all, open_context
+from pipeline.ops.localredis import start_redis
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
 

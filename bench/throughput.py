@@ -27,9 +27,9 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._articles import generate_items
-from pipeline.ingest import replay_paths
-from pipeline.localredis import start_redis
+from pipeline.fetch.files.replay import replay_paths
 from pipeline.models import RawItem
+from pipeline.ops.localredis import start_redis
 from pipeline.settings import Settings
 from pipeline.workers.batch import process_items
 

@@ -11,7 +11,7 @@ import pytest
 import redis
 import structlog
 
-from pipeline.localredis import RedisProcess, find_redis_server, free_port
+from pipeline.ops.localredis import RedisProcess, find_redis_server, free_port
 from pipeline.settings import Settings
 
 RESOURCES = Path(__file__).parent / "resources"

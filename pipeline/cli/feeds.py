@@ -12,12 +12,12 @@ import click
 
 from pipeline.cli.app import cli, connect, get_settings
 from pipeline.errors import ConfigurationError
-from pipeline.fetch.feedlist import FeedList, load_feeds
-from pipeline.fetch.fetcher import fetch_all, open_context
-from pipeline.fetch.health import is_silent, list_health, load_many
-from pipeline.fetch.report import format_health_table, health_records, summarize_outcomes
-from pipeline.fetch.schedule import Scheduler, SchedulerLocked
-from pipeline.metrics import serve_metrics
+from pipeline.fetch.feeds.feedlist import FeedList, load_feeds
+from pipeline.fetch.feeds.fetcher import fetch_all, open_context
+from pipeline.fetch.feeds.health import is_silent, list_health, load_many
+from pipeline.fetch.feeds.report import format_health_table, health_records, summarize_outcomes
+from pipeline.fetch.feeds.schedule import Scheduler, SchedulerLocked
+from pipeline.ops.metrics import serve_metrics
 from pipeline.signals import stop_on_signals
 
 _FEEDS_HELP = (

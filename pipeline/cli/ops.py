@@ -9,10 +9,11 @@ from typing import Any, TypeVar
 import click
 
 from pipeline.cli.app import cli, connect, get_settings
-from pipeline.deadletters import list_dead_letters, retry_dead_letters
-from pipeline.opstats import collect_stats
+from pipeline.ops.retry import retry_dead_letters
+from pipeline.ops.stats import collect_stats
 from pipeline.signals import stop_on_signals
 from pipeline.streams import Consumer, StreamEntry, latest_entries
+from pipeline.streams.deadletters import list_dead_letters
 
 __all__ = ["consume", "dead", "health", "stats", "tail"]
 

@@ -1,1 +1,2 @@
-"""The edges where items come in: directory replay and feed fetching."""
+"""Where items come in: files and folders (`files/`), feeds (`feeds/`) over the guarded HTTP
+client (`http/`). Never imports enrichment (spaCy) or the workers."""

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import structlog
 from redis import Redis
 
-from pipeline.dedup import BatchWriter
 from pipeline.enrich.enricher import Enricher
 from pipeline.settings import Settings
+from pipeline.streams.writer import BatchWriter
 
 __all__ = ["WorkerRuntime", "get_runtime", "init_runtime"]
 

@@ -8,7 +8,7 @@ from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
-from pipeline.metrics import serve_metrics
+from pipeline.ops.metrics import serve_metrics
 from pipeline.settings import Settings
 from pipeline.workers.runtime import init_runtime
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from pipeline.dedup import BatchWriter
-from pipeline.localredis import bundled_redis_server, free_port
 from pipeline.models import DeadLetter, EnrichedArticle, utc_now
+from pipeline.ops.localredis import bundled_redis_server, free_port
 from pipeline.settings import Settings
+from pipeline.streams.writer import BatchWriter
 from tests.conftest import RedisServer
 
 pytestmark = pytest.mark.integration

@@ -8,10 +8,10 @@ import pytest
 import redis
 
 from pipeline.cli import main
-from pipeline.dedup import BatchWriter
 from pipeline.models import EnrichedArticle, utc_now
 from pipeline.settings import Settings
 from pipeline.streams import Consumer
+from pipeline.streams.writer import BatchWriter
 
 pytestmark = pytest.mark.integration
 

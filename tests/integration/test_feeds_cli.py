@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.fetch.health import FeedHealth, save_health
+from pipeline.fetch.feeds.health import FeedHealth, save_health
 from pipeline.settings import Settings
 from tests.conftest import RedisServer
 from tests.integration.feeds_server import FeedServer, Route, make_rss

@@ -10,12 +10,12 @@ import pytest
 import redis as redis_lib
 from rq import Queue
 
-from pipeline.fetch import feedparse
-from pipeline.fetch.feedlist import FeedSpec
-from pipeline.fetch.fetcher import FetchContext, default_enqueue, fetch_all, fetch_one
-from pipeline.fetch.health import load_health
-from pipeline.fetch.http import FetchLimits, build_client
-from pipeline.fetch.policy import MAX_INTERVAL, MIN_INTERVAL
+from pipeline.fetch.feeds.feedlist import FeedSpec
+from pipeline.fetch.feeds.fetcher import FetchContext, default_enqueue, fetch_all, fetch_one
+from pipeline.fetch.feeds.health import load_health
+from pipeline.fetch.feeds.parse import feed as feedparse
+from pipeline.fetch.feeds.policy import MAX_INTERVAL, MIN_INTERVAL
+from pipeline.fetch.http.client import FetchLimits, build_client
 from pipeline.settings import Settings
 from tests.integration.feeds_server import (
     T0,

@@ -16,11 +16,11 @@ import pytest
 import redis as redis_lib
 from structlog.testing import capture_logs
 
-from pipeline.fetch.fetcher import FetchContext
-from pipeline.fetch.health import load_health
-from pipeline.fetch.http import FetchLimits, build_client
-from pipeline.fetch.schedule import Scheduler, SchedulerLock, SchedulerLocked
-from pipeline.localredis import find_redis_server, free_port
+from pipeline.fetch.feeds.fetcher import FetchContext
+from pipeline.fetch.feeds.health import load_health
+from pipeline.fetch.feeds.schedule import Scheduler, SchedulerLock, SchedulerLocked
+from pipeline.fetch.http.client import FetchLimits, build_client
+from pipeline.ops.localredis import find_redis_server, free_port
 from pipeline.settings import Settings
 from tests.conftest import RedisServer
 from tests.integration.feeds_server import (

@@ -16,8 +16,8 @@ import httpcore
 import pytest
 
 from pipeline.errors import PermanentFetchError, TransientFetchError
-from pipeline.fetch.guard import AddressRefused, describe_forbidden, is_forbidden_address
-from pipeline.fetch.http import FetchLimits, build_client, fetch_feed
+from pipeline.fetch.http.client import FetchLimits, build_client, fetch_feed
+from pipeline.fetch.http.guard import AddressRefused, describe_forbidden, is_forbidden_address
 from tests.integration.http_server import LocalServer, local_server, send
 
 pytestmark = pytest.mark.integration

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from pipeline.dedup import BatchWriter
-from pipeline.localredis import free_port
-from pipeline.metrics import serve_metrics
 from pipeline.models import EnrichedArticle, utc_now
+from pipeline.ops.localredis import free_port
+from pipeline.ops.metrics import serve_metrics
 from pipeline.settings import Settings
+from pipeline.streams.writer import BatchWriter
 
 pytestmark = pytest.mark.integration
 

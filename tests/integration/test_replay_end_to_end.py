@@ -19,8 +19,8 @@ from rq.intermediate_queue import IntermediateQueue
 from rq.registry import StartedJobRegistry
 
 from pipeline.cli import main
-from pipeline.deadletters import retry_dead_letters
-from pipeline.ingest import replay_paths
+from pipeline.fetch.files.replay import replay_paths
+from pipeline.ops.retry import retry_dead_letters
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
 from pipeline.workers.start import run_worker

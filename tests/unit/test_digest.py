@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.digest import digest
+from pipeline.cli.digest import digest
 from pipeline.models import DateMention, EnrichedArticle, Entity
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigurationError
-from pipeline.fetch.feedlist import FeedSpec, load_feeds, parse_duration, parse_feed_list
+from pipeline.fetch.feeds.feedlist import FeedSpec, load_feeds, parse_duration, parse_feed_list
 
 
 def test_plain_list_with_comments_and_options():

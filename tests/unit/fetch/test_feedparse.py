@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import PermanentFetchError
-from pipeline.fetch.feedparse import ParsedFeed, parse_feed
+from pipeline.fetch.feeds.parse.feed import ParsedFeed, parse_feed
 from tests.conftest import RESOURCES
 
 FEEDS = RESOURCES / "feeds"

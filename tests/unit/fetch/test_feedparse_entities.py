@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.fetch.doctype import neutralise_doctype
-from pipeline.fetch.feedparse import parse_feed
+from pipeline.fetch.feeds.parse.doctype import neutralise_doctype
+from pipeline.fetch.feeds.parse.feed import parse_feed
 from tests.conftest import RESOURCES
 
 FEED_URL = "https://bomb.example/feed.xml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.fetch.sanitize import clean_html, plain_text
+from pipeline.fetch.feeds.parse.sanitize import clean_html, plain_text
 
 
 @pytest.mark.parametrize(

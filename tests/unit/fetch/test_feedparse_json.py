@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import PermanentFetchError
-from pipeline.fetch.feedparse import parse_feed
+from pipeline.fetch.feeds.parse.feed import parse_feed
 from tests.conftest import RESOURCES
 
 FEED_URL = "https://gazette.example/feed.json"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.fetch.replay import INPUT_EXCERPT_BYTES, read_items
+from pipeline.fetch.files.read import INPUT_EXCERPT_BYTES, read_items
 from pipeline.models import DeadLetter, RawItem
 
 RESOURCES = Path(__file__).parents[2] / "resources" / "replay"

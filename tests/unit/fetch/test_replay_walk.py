@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.fetch.replay import ReplayStats, iter_files, replay_items
+from pipeline.fetch.files.read import ReplayStats, iter_files, replay_items
 from pipeline.models import DeadLetter, RawItem
 
 RESOURCES = Path(__file__).parents[2] / "resources" / "replay"

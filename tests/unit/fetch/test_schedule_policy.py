@@ -8,7 +8,7 @@ import time
 import pytest
 
 from pipeline.errors import PermanentFetchError, TransientFetchError
-from pipeline.fetch.health import (
+from pipeline.fetch.feeds.health import (
     HARD_WEIGHT,
     NETWORK_WEIGHT,
     STATUS_WEIGHT,
@@ -18,7 +18,7 @@ from pipeline.fetch.health import (
     failure_weight,
     is_silent,
 )
-from pipeline.fetch.policy import (
+from pipeline.fetch.feeds.policy import (
     MAX_INTERVAL,
     MIN_INTERVAL,
     PollHints,
@@ -26,7 +26,7 @@ from pipeline.fetch.policy import (
     next_delay,
     parse_max_age,
 )
-from pipeline.fetch.pool import HostPool
+from pipeline.fetch.feeds.pool import HostPool
 
 HOUR = 3600.0
 DAY = 86_400.0

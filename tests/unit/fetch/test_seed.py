@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.fetch.seed import SeedParts, parse_seed
+from pipeline.fetch.files.seed import SeedParts, parse_seed
 
 RESOURCES = Path(__file__).parents[2] / "resources" / "replay"
 

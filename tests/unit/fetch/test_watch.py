@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from pipeline.fetch.watch import FolderWatcher
+from pipeline.fetch.files.watch import FolderWatcher
 
 SECOND = 1_000_000_000  # nanoseconds
 

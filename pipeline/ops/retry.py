@@ -1,9 +1,9 @@
-"""Operator work on dead letters: list them, and re-enqueue them after a fix."""
+"""Re-enqueueing dead letters after the operator has fixed their cause."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,17 +12,17 @@ import structlog
 from pydantic import ValidationError
 from redis import Redis
 
-from pipeline.dedup.writer import BatchWriter, dead_letter_key
-from pipeline.fetch.replay import read_items
+from pipeline.fetch.files.read import read_items
 from pipeline.models import DeadLetter, RawItem
 from pipeline.queueing import enqueue_items
 from pipeline.settings import Settings
-from pipeline.streams import StreamEntry, decode_entry
+from pipeline.streams.deadletters import dead_letter_key, scan_dead_letters
+from pipeline.streams.reader import StreamEntry, decode_entry
+from pipeline.streams.writer import BatchWriter
 
-__all__ = ["RetryResult", "list_dead_letters", "retry_dead_letters"]
+__all__ = ["RetryResult", "retry_dead_letters"]
 
 log = structlog.get_logger()
-_SCAN_PAGE = 500
 
 
 @dataclass
@@ -32,35 +32,6 @@ class RetryResult:
     retried: int = 0
     items: int = 0
     unretriable: int = 0
-
-
-def _scan(redis: Redis, stream: str) -> Iterator[StreamEntry]:
-    """Dead letters newest first, page by page."""
-    upper = "+"
-    while True:
-        page = redis.xrevrange(stream, max=upper, count=_SCAN_PAGE)
-        if not page:
-            return
-        for eid, fields in page:
-            yield decode_entry(eid, fields)
-        last = page[-1][0].decode()
-        ms, seq = (int(x) for x in last.split("-"))
-        if ms == 0 and seq == 0:
-            return
-        upper = f"{ms}-{seq - 1}" if seq else f"{ms - 1}-18446744073709551615"
-
-
-def list_dead_letters(
-    redis: Redis, settings: Settings, *, count: int = 20, stage: str | None = None
-) -> list[StreamEntry]:
-    """The latest dead letters, optionally of one stage."""
-    found: list[StreamEntry] = []
-    for entry in _scan(redis, settings.dead_stream):
-        if stage is None or entry.fields.get("stage") == stage:
-            found.append(entry)
-            if len(found) >= count:
-                break
-    return found
 
 
 def _line_of(letter: DeadLetter) -> Any:
@@ -116,7 +87,7 @@ def retry_dead_letters(
     else:
         entries = [
             e
-            for e in _scan(redis, settings.dead_stream)
+            for e in scan_dead_letters(redis, settings.dead_stream)
             if stage is None or e.fields.get("stage") == stage
         ]
     writer = BatchWriter(redis, settings)

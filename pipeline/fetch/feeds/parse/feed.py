@@ -3,7 +3,8 @@
 feedparser gets the body as a byte stream (a ``str`` or bare ``bytes`` argument may be
 taken for a URL or a file name and opened), with the response's Content-Type so the
 encoding rules of RFC 3023 apply. Before it sees the bytes, the DOCTYPE is neutralised
-(:mod:`pipeline.fetch.doctype`); what comes out is cleaned by :mod:`pipeline.fetch.sanitize`.
+(:mod:`~pipeline.fetch.feeds.parse.doctype`); what comes out is cleaned by
+:mod:`~pipeline.fetch.feeds.parse.sanitize`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Any
 import feedparser
 
 from pipeline.errors import PermanentFetchError
-from pipeline.fetch.doctype import neutralise, neutralise_doctype
-from pipeline.fetch.jsonfeed import looks_like_json, parse_json_feed
-from pipeline.fetch.sanitize import clean_html, plain_text, safe_link
+from pipeline.fetch.feeds.parse.doctype import neutralise, neutralise_doctype
+from pipeline.fetch.feeds.parse.jsonfeed import looks_like_json, parse_json_feed
+from pipeline.fetch.feeds.parse.sanitize import clean_html, plain_text, safe_link
 from pipeline.models import RawItem, format_utc, utc_now
 
 # neutralise_doctype is re-exported: the OPML reader uses it too.

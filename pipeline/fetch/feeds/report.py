@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.fetch.fetcher import FeedOutcome
-from pipeline.fetch.health import FeedHealth, is_silent
+from pipeline.fetch.feeds.fetcher import FeedOutcome
+from pipeline.fetch.feeds.health import FeedHealth, feed_state, is_silent
 
-__all__ = ["feed_state", "format_health_table", "health_records", "summarize_outcomes"]
+__all__ = ["format_health_table", "health_records", "summarize_outcomes"]
 
 
 def _iso(ts: float | None) -> str | None:
@@ -38,17 +38,6 @@ def _rate(health: FeedHealth) -> str:
     if not health.rate_known:
         return "items/day not known yet"
     return f"{health.items_per_day:.1f} items/day"
-
-
-def feed_state(health: FeedHealth, now: float) -> str:
-    """One word: new, ok, failing or silent."""
-    if health.fetches == 0:
-        return "new"
-    if health.consecutive_failures:
-        return "failing"
-    if is_silent(health, now):
-        return "silent"
-    return "ok"
 
 
 def health_records(healths: Sequence[FeedHealth], now: float) -> list[dict[str, Any]]:

@@ -16,8 +16,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from pipeline.fetch.health import list_health
-from pipeline.fetch.report import feed_state
+from pipeline.fetch.feeds.health import feed_state, list_health
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
 
@@ -32,7 +31,7 @@ __all__ = [
 
 FEED_STATES = ("new", "ok", "failing", "silent")
 
-# the statuses the atomic write counts (pipeline/dedup/write_batch.lua)
+# the statuses the atomic write counts (pipeline/streams/write_batch.lua)
 OUTCOMES = ("new", "duplicate", "revision", "repeat", "dead")
 
 

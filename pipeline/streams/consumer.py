@@ -1,68 +1,16 @@
-"""Reading the output streams: entries, consumer groups, dead letters.
-
-The write side lives in ``pipeline.dedup`` (the atomic Lua step). This module is
-what downstream services and the operator commands use to read.
-"""
+"""A consumer-group member: what downstream services use to read the output streams."""
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from redis import Redis
 from redis.exceptions import ResponseError
 
-from pipeline.models import EnrichedArticle
+from pipeline.streams.reader import StreamEntry, as_text, decode_entry
 
-__all__ = [
-    "Consumer",
-    "StreamEntry",
-    "decode_entry",
-    "latest_entries",
-]
-
-
-@dataclass(frozen=True)
-class StreamEntry:
-    """One stream entry with its fields decoded to text."""
-
-    entry_id: str
-    fields: dict[str, str]
-
-    def article(self) -> EnrichedArticle:
-        """The article of an ``articles`` entry (unknown fields ignored)."""
-        return EnrichedArticle.model_validate_json(self.fields["article"])
-
-    def as_json(self) -> dict[str, Any]:
-        """The entry as printable JSON: nested JSON fields decoded."""
-        out: dict[str, Any] = {"entry": self.entry_id}
-        for name, value in self.fields.items():
-            if name in ("article", "input") and value[:1] in "{[":
-                try:
-                    out[name] = json.loads(value)
-                    continue
-                except ValueError:
-                    pass
-            out[name] = value
-        return out
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-def decode_entry(entry_id: bytes | str, fields: dict[Any, Any]) -> StreamEntry:
-    """A raw redis-py stream entry as a StreamEntry."""
-    return StreamEntry(_text(entry_id), {_text(k): _text(v) for k, v in fields.items()})
-
-
-def latest_entries(redis: Redis, stream: str, count: int) -> list[StreamEntry]:
-    """The last ``count`` entries of a stream, oldest first."""
-    raw = redis.xrevrange(stream, count=count)
-    return [decode_entry(eid, fields) for eid, fields in reversed(raw)]
+__all__ = ["Consumer"]
 
 
 class Consumer:
@@ -118,7 +66,7 @@ class Consumer:
             count=count,
         )
         next_cursor, items = result[0], result[1]
-        self._claim_cursor = _text(next_cursor)
+        self._claim_cursor = as_text(next_cursor)
         # entries deleted by trimming come back with no fields: acknowledge and drop them
         gone = [eid for eid, fields in items if not fields]
         if gone:

@@ -24,7 +24,7 @@ import structlog
 from pydantic import ValidationError
 
 from pipeline.errors import InvalidInput
-from pipeline.fetch.seed import parse_seed
+from pipeline.fetch.files.seed import parse_seed
 from pipeline.models import DeadLetter, RawItem, utc_now
 
 __all__ = [

@@ -24,10 +24,10 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from pipeline.errors import ConfigurationError, PipelineError
-from pipeline.fetch.feedlist import FeedList, FeedSpec, load_feeds
-from pipeline.fetch.fetcher import FeedOutcome, FetchContext, fetch_one
-from pipeline.fetch.health import load_many
-from pipeline.fetch.pool import HostPool
+from pipeline.fetch.feeds.feedlist import FeedList, FeedSpec, load_feeds
+from pipeline.fetch.feeds.fetcher import FeedOutcome, FetchContext, fetch_one
+from pipeline.fetch.feeds.health import load_many
+from pipeline.fetch.feeds.pool import HostPool
 
 __all__ = [
     "Scheduler",

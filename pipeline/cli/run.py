@@ -12,9 +12,9 @@ import click
 from tqdm import tqdm
 
 from pipeline.cli.app import cli, connect, get_settings
-from pipeline.digest import digest
-from pipeline.ingest import ReplaySummary, replay_paths, watch_paths
-from pipeline.localredis import ensure_redis, start_redis
+from pipeline.cli.digest import digest
+from pipeline.fetch.files.replay import ReplaySummary, replay_paths, watch_paths
+from pipeline.ops.localredis import ensure_redis, start_redis
 from pipeline.signals import stop_on_signals
 from pipeline.streams import latest_entries
 from pipeline.workers.start import run_worker

@@ -10,12 +10,12 @@ from pathlib import Path
 import structlog
 from redis import Redis
 
-from pipeline.dedup import BatchWriter
-from pipeline.fetch.replay import ReplayStats, replay_items
-from pipeline.fetch.watch import FolderWatcher
+from pipeline.fetch.files.read import ReplayStats, replay_items
+from pipeline.fetch.files.watch import FolderWatcher
 from pipeline.models import DeadLetter, RawItem
 from pipeline.queueing import EnqueueSummary, enqueue_items
 from pipeline.settings import Settings
+from pipeline.streams.writer import BatchWriter
 
 __all__ = ["ReplaySummary", "replay_paths", "watch_paths"]
 

@@ -1,6 +1,6 @@
 """Hardened HTTP fetch of one feed: total deadline, size cap, checked redirects, guard.
 
-Every connection goes through :class:`~pipeline.fetch.guard.GuardedBackend`; every
+Every connection goes through :class:`~pipeline.fetch.http.guard.GuardedBackend`; every
 socket read and write is capped by what is left of the fetch's total deadline (a
 server that drips one byte a second cannot stretch a 30 s fetch); the body is
 decompressed here, in bounded steps, so the size cap counts decoded bytes and a gzip
@@ -26,7 +26,7 @@ import structlog
 
 import pipeline
 from pipeline.errors import FetchError, PermanentFetchError, TransientFetchError
-from pipeline.fetch.guard import AddressPolicy, GuardedBackend, Resolver, SystemResolver
+from pipeline.fetch.http.guard import AddressPolicy, GuardedBackend, Resolver, SystemResolver
 from pipeline.settings import Settings
 
 __all__ = [

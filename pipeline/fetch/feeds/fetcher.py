@@ -23,10 +23,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from pipeline.errors import FetchError, PermanentFetchError
-from pipeline.fetch import feedparse
-from pipeline.fetch import http as fetch_http
-from pipeline.fetch.feedlist import FeedSpec
-from pipeline.fetch.health import (
+from pipeline.fetch.feeds.feedlist import FeedSpec
+from pipeline.fetch.feeds.health import (
     HARD_WEIGHT,
     FeedHealth,
     Outcome,
@@ -36,9 +34,11 @@ from pipeline.fetch.health import (
     load_health,
     save_health,
 )
-from pipeline.fetch.items import filter_seen, mark_seen
-from pipeline.fetch.policy import PollHints, base_interval, next_delay, parse_max_age
-from pipeline.fetch.pool import HostPool
+from pipeline.fetch.feeds.items import filter_seen, mark_seen
+from pipeline.fetch.feeds.parse import feed as feedparse
+from pipeline.fetch.feeds.policy import PollHints, base_interval, next_delay, parse_max_age
+from pipeline.fetch.feeds.pool import HostPool
+from pipeline.fetch.http import client as fetch_http
 from pipeline.models import RawItem
 from pipeline.settings import Settings
 

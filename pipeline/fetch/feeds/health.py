@@ -15,7 +15,7 @@ from typing import Any, Literal
 from redis import Redis
 
 from pipeline.errors import FetchError, PermanentFetchError
-from pipeline.fetch.policy import PRIOR_ITEMS, PRIOR_SECONDS, update_rate
+from pipeline.fetch.feeds.policy import PRIOR_ITEMS, PRIOR_SECONDS, update_rate
 from pipeline.settings import Settings
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "after_success",
     "failure_weight",
     "feed_key",
+    "feed_state",
     "is_silent",
     "list_health",
     "load_health",
@@ -278,3 +279,14 @@ def is_silent(health: FeedHealth, now: float) -> bool:
     expected_gap = 86_400.0 / health.usual_rate
     silent_for = now - health.last_new_item
     return silent_for > max(_SILENCE_FACTOR * expected_gap, _SILENCE_MIN_SECONDS)
+
+
+def feed_state(health: FeedHealth, now: float) -> str:
+    """One word: new, ok, failing or silent."""
+    if health.fetches == 0:
+        return "new"
+    if health.consecutive_failures:
+        return "failing"
+    if is_silent(health, now):
+        return "silent"
+    return "ok"

@@ -16,7 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from redis import Redis
 from redis.exceptions import RedisError
 
-from pipeline.opstats import OUTCOMES, feed_states, queue_depths, read_counters
+from pipeline.ops.stats import OUTCOMES, feed_states, queue_depths, read_counters
 from pipeline.settings import Settings
 
 __all__ = ["PipelineCollector", "serve_metrics"]

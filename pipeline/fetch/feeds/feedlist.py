@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from pipeline.errors import ConfigurationError
-from pipeline.fetch.feedparse import neutralise_doctype
+from pipeline.fetch.feeds.parse.feed import neutralise_doctype
 
 __all__ = [
     "FeedList",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.errors import PermanentFetchError
-from pipeline.fetch.sanitize import clean_html, plain_text, safe_link
+from pipeline.fetch.feeds.parse.sanitize import clean_html, plain_text, safe_link
 from pipeline.models import RawItem, format_utc
 
 __all__ = ["JsonFeed", "looks_like_json", "parse_json_feed"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -14,11 +13,12 @@ from redis import Redis
 
 from pipeline.models import SCHEMA_VERSION, WRITE_DECIDED_FIELDS, DeadLetter, EnrichedArticle
 from pipeline.settings import Settings
+from pipeline.streams.deadletters import dead_letter_key
 
-__all__ = ["BatchResult", "BatchWriter", "WriteOutcome", "dead_letter_key"]
+__all__ = ["BatchResult", "BatchWriter", "WriteOutcome"]
 
 Status = Literal["new", "duplicate", "revision", "repeat", "dead"]
-_SCRIPT = resources.files("pipeline.dedup").joinpath("write_batch.lua").read_text("utf-8")
+_SCRIPT = resources.files("pipeline.streams").joinpath("write_batch.lua").read_text("utf-8")
 _DAY = 86_400
 
 
@@ -108,12 +108,3 @@ class BatchWriter:
         if days <= 0:
             return ""
         return str(int((time.time() - days * _DAY) * 1000))
-
-
-def dead_letter_key(stage: str, source: str, input: str) -> str:
-    """Same stage, source and input: the same failure, reported once."""
-    digest = hashlib.blake2b(digest_size=16)
-    for part in (stage, source, input):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    return digest.hexdigest()

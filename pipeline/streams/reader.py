@@ -1,0 +1,53 @@
+"""Reading stream entries: decoding them, and the latest ones of a stream."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from pipeline.models import EnrichedArticle
+
+__all__ = ["StreamEntry", "as_text", "decode_entry", "latest_entries"]
+
+
+@dataclass(frozen=True)
+class StreamEntry:
+    """One stream entry with its fields decoded to text."""
+
+    entry_id: str
+    fields: dict[str, str]
+
+    def article(self) -> EnrichedArticle:
+        """The article of an ``articles`` entry (unknown fields ignored)."""
+        return EnrichedArticle.model_validate_json(self.fields["article"])
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry as printable JSON: nested JSON fields decoded."""
+        out: dict[str, Any] = {"entry": self.entry_id}
+        for name, value in self.fields.items():
+            if name in ("article", "input") and value[:1] in "{[":
+                try:
+                    out[name] = json.loads(value)
+                    continue
+                except ValueError:
+                    pass
+            out[name] = value
+        return out
+
+
+def as_text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def decode_entry(entry_id: bytes | str, fields: dict[Any, Any]) -> StreamEntry:
+    """A raw redis-py stream entry as a StreamEntry."""
+    return StreamEntry(as_text(entry_id), {as_text(k): as_text(v) for k, v in fields.items()})
+
+
+def latest_entries(redis: Redis, stream: str, count: int) -> list[StreamEntry]:
+    """The last ``count`` entries of a stream, oldest first."""
+    raw = redis.xrevrange(stream, count=count)
+    return [decode_entry(eid, fields) for eid, fields in reversed(raw)]
