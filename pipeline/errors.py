@@ -3,7 +3,6 @@
 PipelineError
  ├── ConfigurationError      bad settings or usage: fix and restart
  ├── InvalidInput            this item can never be processed: dead-letter it
- ├── EnrichmentError         an enrichment stage failed on this item: dead-letter it
  └── FetchError              a feed could not be fetched (recorded in its health)
       ├── TransientFetchError    try again later (timeouts, 5xx, 429, resets)
       └── PermanentFetchError    will not fix itself (refused address, 404, too big, malformed)
@@ -13,7 +12,6 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigurationError",
-    "EnrichmentError",
     "FetchError",
     "InvalidInput",
     "PermanentFetchError",
@@ -38,10 +36,6 @@ class InvalidInput(PipelineError):
         self.reason = reason
         self.stage = stage
         self.source = source
-
-
-class EnrichmentError(PipelineError):
-    """Enrichment failed for one item."""
 
 
 class FetchError(PipelineError):

@@ -32,11 +32,13 @@ class EnrichInput:
 
 @dataclass(frozen=True)
 class Enrichment:
-    """The result for one input: entities and dates, or the error that stopped it."""
+    """The result for one input: entities and dates, or the error that stopped it (what
+    happened, and the exception type)."""
 
     entities: list[Entity] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)
     error: str | None = None
+    error_type: str | None = None
 
 
 class Enricher:
@@ -82,15 +84,20 @@ class Enricher:
 
     def _enrich_doc(self, item: EnrichInput, doc: Any) -> Enrichment:
         if isinstance(doc, Exception):
-            return Enrichment(error=f"NER failed: {type(doc).__name__}: {doc}")
+            return Enrichment(
+                error=f"NER failed: {type(doc).__name__}: {doc}", error_type=type(doc).__name__
+            )
         try:
             return Enrichment(
                 entities=extract_entities(doc),
-                dates=extract_dates(item.text, item.published, doc),
+                dates=extract_dates(item.text, item.published),
             )
         except Exception as exc:
             log.warning("enrich_failed", exc_info=True)
-            return Enrichment(error=f"enrichment failed: {type(exc).__name__}: {exc}")
+            return Enrichment(
+                error=f"enrichment failed: {type(exc).__name__}: {exc}",
+                error_type=type(exc).__name__,
+            )
 
 
 def _is_english(language: str | None) -> bool:

@@ -83,7 +83,13 @@ def process_items(
     for (obj, article), result in zip(normalized, results, strict=True):
         if result.error is not None:
             out.dead.append(
-                _dead("enrich", result.error, "EnrichmentError", obj, article_id=article.id)
+                _dead(
+                    "enrich",
+                    result.error,
+                    result.error_type or "Exception",
+                    obj,
+                    article_id=article.id,
+                )
             )
             continue
         out.articles.append(

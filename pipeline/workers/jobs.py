@@ -14,21 +14,16 @@ from rq.job import Job
 from pipeline.models import DeadLetter
 from pipeline.queueing import load_payload
 from pipeline.workers.batch import process_items
-from pipeline.workers.runtime import WorkerRuntime, get_runtime
+from pipeline.workers.runtime import get_runtime
 
 __all__ = ["dead_letter_failed_batch", "process_batch"]
 
 log = structlog.get_logger()
 
 
-def _items(runtime: WorkerRuntime, batch: str | list[dict[str, Any]]) -> list[Any] | None:
-    """The batch's items: from its payload key, or given inline."""
-    return load_payload(runtime.redis, batch) if isinstance(batch, str) else batch
-
-
-def process_batch(batch: str | list[dict[str, Any]]) -> dict[str, int]:
-    """Normalise, enrich and write a batch of raw items (the key of their payload, or
-    the items themselves); returns counts by outcome.
+def process_batch(batch: str) -> dict[str, int]:
+    """Normalise, enrich and write a batch of raw items (``batch`` is the key of their
+    payload); returns counts by outcome.
 
     Permanent failures become dead letters and the job succeeds; a Redis error
     propagates so RQ retries the job (the atomic write makes that safe).
@@ -36,7 +31,7 @@ def process_batch(batch: str | list[dict[str, Any]]) -> dict[str, int]:
     runtime = get_runtime()
     job = get_current_job()
     bound = log.bind(job_id=job.id if job else None)
-    items = _items(runtime, batch)
+    items = load_payload(runtime.redis, batch)
     if items is None:  # written by an earlier run of this job that died before finishing
         bound.info("batch_already_written")
         return {}
@@ -48,7 +43,7 @@ def process_batch(batch: str | list[dict[str, Any]]) -> dict[str, int]:
     result = runtime.writer.write(
         processed.articles,
         processed.dead,
-        payload_key=batch if isinstance(batch, str) else None,
+        payload_key=batch,
     )
     for letter in processed.dead:
         bound.warning(
@@ -75,7 +70,8 @@ def dead_letter_failed_batch(
     if job.should_retry:
         return
     runtime = get_runtime()
-    items = _items(runtime, job.args[0]) if job.args else None
+    key = job.args[0] if job.args else None
+    items = load_payload(runtime.redis, key) if isinstance(key, str) else None
     if not items:
         return
     reason = f"batch job {job.id} failed after its retries: {exc_value!r}"
@@ -89,7 +85,5 @@ def dead_letter_failed_batch(
         )
         for item in items
     ]
-    runtime.writer.write(
-        [], letters, payload_key=job.args[0] if isinstance(job.args[0], str) else None
-    )
+    runtime.writer.write([], letters, payload_key=key)
     log.error("batch_dead_lettered", job_id=job.id, items=len(letters), reason=reason)

@@ -292,7 +292,3 @@ class Scheduler:
             items_enqueued=self.summary.items,
             reloads=self.summary.reloads,
         )
-
-    def wake_up(self) -> None:
-        """Make the loop look again now (used by signal handlers)."""
-        self.wake.set()

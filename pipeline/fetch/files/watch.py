@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import structlog
 
-from pipeline.fetch.files.read import iter_files
+from pipeline.fetch.files.walk import iter_files
 
 __all__ = ["FolderWatcher"]
 

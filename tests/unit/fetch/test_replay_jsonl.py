@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.fetch.files.read import INPUT_EXCERPT_BYTES, read_items
+from pipeline.fetch.files.read import read_items
+from pipeline.fetch.files.rejects import INPUT_EXCERPT_BYTES
 from pipeline.models import DeadLetter, RawItem
 
 RESOURCES = Path(__file__).parents[2] / "resources" / "replay"

@@ -166,7 +166,7 @@ def test_sparse_50mb_file_rejected_without_being_read(
     def no_open(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("an oversized file must not be opened")
 
-    monkeypatch.setattr("pipeline.fetch.files.read.open", no_open, raising=False)
+    monkeypatch.setattr("pipeline.fetch.files.text.open", no_open, raising=False)
     tracemalloc.start()
     try:
         dead = read_dead(path)
@@ -195,7 +195,7 @@ def test_unreadable_file_is_dead_letter(tmp_path: Path, monkeypatch: pytest.Monk
     def denied(*args: Any, **kwargs: Any) -> Any:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("pipeline.fetch.files.read.open", denied, raising=False)
+    monkeypatch.setattr("pipeline.fetch.files.text.open", denied, raising=False)
     dead = read_dead(path)
     assert dead.error == "PermissionError"
     assert "Permission denied" in dead.reason

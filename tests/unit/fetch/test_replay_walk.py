@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.fetch.files.read import ReplayStats, iter_files, replay_items
+from pipeline.fetch.files.read import ReplayStats, replay_items
+from pipeline.fetch.files.walk import iter_files
 from pipeline.models import DeadLetter, RawItem
 
 RESOURCES = Path(__file__).parents[2] / "resources" / "replay"

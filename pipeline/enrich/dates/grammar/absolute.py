@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from pipeline.enrich.dates import holidays
 from pipeline.enrich.dates.grammar.core import (
     DAY,
     DAY_WORD,
@@ -23,6 +22,8 @@ from pipeline.enrich.dates.grammar.core import (
     valid_day,
     year_of,
 )
+from pipeline.enrich.dates.holidays import FIXED, NAMES, date_of
+from pipeline.enrich.dates.holidays import key as holiday_key
 from pipeline.enrich.dates.lexicon import (
     alternation,
     parse_ordinal,
@@ -284,7 +285,7 @@ def century(m: re.Match[str], ctx: Context) -> Found | None:
 
 @rule(
     "holiday",
-    rf"(?:(?P<rel>(?i:last|next|this))\s+)?(?P<h>{alternation(holidays.NAMES)})"
+    rf"(?:(?P<rel>(?i:last|next|this))\s+)?(?P<h>{alternation(NAMES)})"
     rf"(?:\s*,?\s+(?P<y>{YEAR}))?",
 )
 def holiday(m: re.Match[str], ctx: Context) -> Found | None:
@@ -296,7 +297,7 @@ def holiday(m: re.Match[str], ctx: Context) -> Found | None:
     elif dct is None:
         year_ = None
     else:
-        this_year = holidays.date_of(name, dct.year)
+        this_year = date_of(name, dct.year)
         rel = (m["rel"] or "").lower()
         tense: Tense | None = (
             "PAST" if rel == "last" else "FUTURE" if rel == "next" else ctx.tense(m)
@@ -307,6 +308,6 @@ def holiday(m: re.Match[str], ctx: Context) -> Found | None:
         elif tense == "FUTURE" and this_year < dct:
             year_ += 1
     if year_ is None:
-        fixed = holidays.FIXED.get(holidays.key(name))
+        fixed = FIXED.get(holiday_key(name))
         return Found("DATE", day_value(None, *fixed) if fixed else "XXXX-XX-XX")
-    return Found("DATE", date_value(holidays.date_of(name, year_)))
+    return Found("DATE", date_value(date_of(name, year_)))
