@@ -41,7 +41,7 @@ import feedparser
 from pipeline.errors import FetchError
 from pipeline.fetch.feeds.parse.feed import parse_feed
 from pipeline.fetch.feeds.parse.jsonfeed import looks_like_json
-from pipeline.fetch.http.client import FetchLimits, build_client, fetch_feed
+from pipeline.fetch.http import FetchLimits, build_client, fetch_feed
 
 __all__ = ["CorpusReport", "corpus_files", "expectation", "run_corpus"]
 

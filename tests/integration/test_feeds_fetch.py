@@ -15,7 +15,7 @@ from pipeline.fetch.feeds.fetcher import FetchContext, default_enqueue, fetch_al
 from pipeline.fetch.feeds.health import load_health
 from pipeline.fetch.feeds.parse import feed as feedparse
 from pipeline.fetch.feeds.policy import MAX_INTERVAL, MIN_INTERVAL
-from pipeline.fetch.http.client import FetchLimits, build_client
+from pipeline.fetch.http import FetchLimits, build_client
 from pipeline.settings import Settings
 from tests.integration.feeds_server import (
     T0,

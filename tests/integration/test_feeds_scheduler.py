@@ -19,7 +19,7 @@ from structlog.testing import capture_logs
 from pipeline.fetch.feeds.fetcher import FetchContext
 from pipeline.fetch.feeds.health import load_health
 from pipeline.fetch.feeds.schedule import Scheduler, SchedulerLock, SchedulerLocked
-from pipeline.fetch.http.client import FetchLimits, build_client
+from pipeline.fetch.http import FetchLimits, build_client
 from pipeline.ops.localredis import find_redis_server, free_port
 from pipeline.settings import Settings
 from tests.conftest import RedisServer

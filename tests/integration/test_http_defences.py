@@ -16,7 +16,7 @@ import pytest
 
 from pipeline.errors import PermanentFetchError, TransientFetchError
 from pipeline.fetch.feeds.parse.feed import parse_feed
-from pipeline.fetch.http.client import FetchLimits, build_client, fetch_feed, parse_retry_after
+from pipeline.fetch.http import FetchLimits, build_client, fetch_feed, parse_retry_after
 from pipeline.settings import Settings
 from tests.integration.http_server import LocalServer, local_server, send
 

@@ -13,10 +13,11 @@ from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler
 
 import httpcore
+import httpx
 import pytest
 
 from pipeline.errors import PermanentFetchError, TransientFetchError
-from pipeline.fetch.http.client import FetchLimits, build_client, fetch_feed
+from pipeline.fetch.http import FetchLimits, build_client, fetch_feed
 from pipeline.fetch.http.guard import AddressRefused, describe_forbidden, is_forbidden_address
 from tests.integration.http_server import LocalServer, local_server, send
 
@@ -301,3 +302,23 @@ def test_total_deadline_holds_through_a_proxy(server: LocalServer, dials: list[s
         fetch_feed(client, "http://public.test/drip", limits=limits)
     assert time.monotonic() - started < 1.0
     assert dials == ["127.0.0.1"]  # only the proxy was dialled
+
+
+def test_guard_does_not_depend_on_httpx_default_transport(
+    server: LocalServer, dials: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guarded client never goes through httpx's own transport (whose internals may
+    change in any release): with it made unusable, fetches still work, still guarded."""
+
+    def unusable(*args: object, **kwargs: object) -> None:
+        raise AssertionError("httpx.HTTPTransport was used")
+
+    monkeypatch.setattr(httpx.HTTPTransport, "__init__", unusable)
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", unusable)
+    allowed = FetchLimits(timeout=2, allow_private=True)
+    with build_client(allowed) as client:
+        assert fetch_feed(client, server.base + "/feed", limits=allowed).body == FEED
+    refused = FetchLimits(timeout=2)
+    with build_client(refused) as client, pytest.raises(AddressRefused):
+        fetch_feed(client, server.base + "/feed", limits=refused)
+    assert dials == ["127.0.0.1"]

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from pipeline.errors import PermanentFetchError
-from pipeline.fetch.http.client import FetchLimits, build_client, fetch_feed
+from pipeline.fetch.http import FetchLimits, build_client, fetch_feed
 
 pytestmark = [
     pytest.mark.integration,

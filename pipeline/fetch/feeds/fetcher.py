@@ -23,6 +23,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from pipeline.errors import FetchError, PermanentFetchError
+from pipeline.fetch import http as fetch_http
 from pipeline.fetch.feeds.feedlist import FeedSpec
 from pipeline.fetch.feeds.health import (
     HARD_WEIGHT,
@@ -38,7 +39,6 @@ from pipeline.fetch.feeds.items import filter_seen, mark_seen
 from pipeline.fetch.feeds.parse import feed as feedparse
 from pipeline.fetch.feeds.policy import PollHints, base_interval, next_delay, parse_max_age
 from pipeline.fetch.feeds.pool import HostPool
-from pipeline.fetch.http import client as fetch_http
 from pipeline.models import RawItem
 from pipeline.settings import Settings
 
