@@ -1,4 +1,5 @@
-"""Putting RawItems on the RQ queue in batches, with deterministic job ids."""
+"""The one producer path: files and feeds hand their RawItems here, and they go onto the RQ
+queue in batches with deterministic job ids."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The ``pipeline`` command: one group, one module of subcommands per concern.
+"""The ``pipeline`` command: one group, one module of subcommands per concern. Nothing else
+in the package imports it.
 
 The CLI holds no logic: it parses options, builds Settings, and calls the package.
 """

@@ -1,4 +1,5 @@
-"""Normalisation: ``RawItem -> Article``, pure functions, no I/O.
+"""Normalisation: ``RawItem -> Article``, pure functions, no I/O. Never imports Redis, the
+queue, HTTP or enrichment.
 
 text.py       plain or HTML in; NFC text, clean paragraphs, mojibake repaired
 html.py       HTML to text (lxml), nothing executable survives
