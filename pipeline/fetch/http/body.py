@@ -15,9 +15,13 @@ from pipeline.errors import PermanentFetchError
 from pipeline.fetch.http.deadline import cap
 from pipeline.fetch.http.limits import FetchLimits
 
-__all__ = ["CHUNK", "BodyReader", "read_body", "read_body_async"]
+__all__ = ["CHUNK", "BodyReader", "BodyTooLarge", "read_body", "read_body_async"]
 
 CHUNK = 64 * 1024
+
+
+class BodyTooLarge(PermanentFetchError):
+    """The body is over the size cap (declared, or counted after decompression)."""
 
 
 class _Sink:
@@ -30,7 +34,7 @@ class _Sink:
     def push(self, data: bytes) -> None:
         self.body += data
         if len(self.body) > self.max_bytes:
-            raise PermanentFetchError(
+            raise BodyTooLarge(
                 f"body is over the {self.max_bytes}-byte limit (counted after decompression)"
             )
 
@@ -105,7 +109,7 @@ class BodyReader:
                 raise PermanentFetchError(f"unsupported Content-Encoding {encoding!r}")
         length = headers.get("content-length", "")
         if not encodings and length.isdigit() and int(length) > limits.max_bytes:
-            raise PermanentFetchError(
+            raise BodyTooLarge(
                 f"body of {int(length)} bytes is over the {limits.max_bytes}-byte limit"
             )
         self._sink = _Sink(limits.max_bytes)

@@ -161,6 +161,7 @@ async def _fetch_async(
     headers: dict[str, str],
     started: float,
     check_hop: Callable[[str], Awaitable[None]] | None,
+    check_headers: Callable[[httpx.Headers], None] | None,
 ) -> FetchResponse:
     chain = [str(_check_scheme(url).copy_with(fragment=None))]
     while True:
@@ -169,6 +170,8 @@ async def _fetch_async(
         try:
             target = _redirect_target(response, chain, limits)
             if target is None:
+                if check_headers is not None and response.status_code != 304:
+                    check_headers(response.headers)
                 body = (
                     None if response.status_code == 304 else await read_body_async(response, limits)
                 )
@@ -241,11 +244,15 @@ async def fetch_url_async(
     limits: FetchLimits,
     headers: dict[str, str] | None = None,
     check_hop: Callable[[str], Awaitable[None]] | None = None,
+    check_headers: Callable[[httpx.Headers], None] | None = None,
 ) -> FetchResponse:
-    """:func:`fetch_url` on an async client (``build_async_client``); ``check_hop`` is
-    awaited with each redirect target before it is followed, and may raise to refuse it."""
+    """:func:`fetch_url` on an async client (``build_async_client``). ``check_hop`` is
+    awaited with each redirect target before it is followed, ``check_headers`` called with
+    the final answer's headers before its body is read; either may raise to refuse."""
     with _explained(url, limits), deadline_after(limits.timeout) as started:
-        return await _fetch_async(client, url, limits, headers or {}, started, check_hop)
+        return await _fetch_async(
+            client, url, limits, headers or {}, started, check_hop, check_headers
+        )
 
 
 def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
