@@ -153,6 +153,7 @@ class PageFetcher:
                     else:
                         oldest = oldest if buffer else time.monotonic()
                         buffer.append(result)
+                        await asyncio.to_thread(self._free, result)
                 full = len(buffer) >= self.settings.batch_size
                 if buffer and (full or not running or time.monotonic() - oldest >= self.linger):
                     await asyncio.to_thread(self._flush, buffer)
@@ -162,6 +163,8 @@ class PageFetcher:
                     if depth.empty:
                         break
                 timeout = _TICK if wake is None else min(_TICK, max(0.0, wake - self.clock()))
+                if buffer:
+                    timeout = min(timeout, max(0.0, oldest + self.linger - time.monotonic()))
                 if running:
                     await asyncio.wait(
                         running, timeout=timeout or 0.001, return_when=asyncio.FIRST_COMPLETED
@@ -206,6 +209,17 @@ class PageFetcher:
             self.redis.set(self.settings.key("pages", "paused"), int(paused), ex=60)
         return paused
 
+    def _free(self, outcome: Outcome) -> None:
+        """The request is over: the host may take the next one now, while the item waits
+        for its batch."""
+        delay = outcome.crawl_delay
+        self.frontier.settle(
+            outcome.task,
+            "free",
+            now=self.clock(),
+            host_delay=delay if delay and delay > self.settings.pages_host_delay else None,
+        )
+
     def _retry(self, retry: Retry) -> None:
         task = retry.task
         log.info("page_retry_scheduled", url=task.url, attempt=task.attempts, reason=retry.reason)
@@ -226,13 +240,7 @@ class PageFetcher:
             self.summary.dead_letters += sum(1 for d in result.dead if d.status == "dead")
         now = self.clock()
         for outcome in outcomes:
-            delay = outcome.crawl_delay
-            self.frontier.settle(
-                outcome.task,
-                "done",
-                now=now,
-                host_delay=delay if delay and delay > self.settings.pages_host_delay else None,
-            )
+            self.frontier.settle(outcome.task, "done", now=now)
             record_outcome(
                 self.redis,
                 self.settings,

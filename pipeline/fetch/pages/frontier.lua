@@ -18,9 +18,10 @@
 --   claim   4 per-host limit, 5 default delay, 6 lease seconds, 7 most tasks to claim
 --           -> {wake, id, url, host, attempts, item, id, url, ...}; wake = the earliest
 --              time a host or a retry comes due ('' when nothing waits)
---   settle  4 id, 5 host, 6 'done' | 'retry' | 'requeue', 7 done-window seconds or the
---           retry's due time, 8 host not-before time ('' none), 9 host delay ('' none)
---           -> 1 when this fetcher still held the lease
+--   settle  4 id, 5 host, 6 'free' | 'done' | 'retry' | 'requeue', 7 done-window seconds
+--           or the retry's due time, 8 host not-before time ('' none), 9 host delay ('' none)
+--           -> 1 when this fetcher still held the lease. 'free' only gives back the host's
+--           slot (the request is over; the task stays leased until its item is enqueued)
 local P, action, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
 local function schedule(host)
@@ -50,7 +51,12 @@ local function requeue(id, front)
   schedule(host)
 end
 
-local function release_slot(host)
+local function release_slot(id, host)
+  -- a task holds its host's slot from its claim until its request is over ('free'),
+  -- or until it is settled or its lease runs out, whichever comes first
+  if redis.call('HDEL', P .. 'task:' .. id, 'slot') == 0 then
+    return
+  end
   local key = P .. 'host:' .. host
   if tonumber(redis.call('HINCRBY', key, 'busy', -1)) < 0 then
     redis.call('HSET', key, 'busy', 0)
@@ -92,7 +98,7 @@ if action == 'claim' then
     redis.call('ZREM', P .. 'leases', id)
     local host = redis.call('HGET', P .. 'task:' .. id, 'host')
     if host then
-      release_slot(host)
+      release_slot(id, host)
       requeue(id, true)
     end
   end
@@ -117,6 +123,7 @@ if action == 'claim' then
         redis.call('ZADD', P .. 'leases', now + lease, id)
         local task = P .. 'task:' .. id
         local attempts = redis.call('HINCRBY', task, 'attempts', 1)
+        redis.call('HSET', task, 'slot', 1)
         local fields = redis.call('HMGET', task, 'url', 'item')
         out[#out + 1] = id
         out[#out + 1] = fields[1]
@@ -153,10 +160,7 @@ end
 if action == 'settle' then
   local id, host, how, value = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
   local not_before, delay = ARGV[8], ARGV[9]
-  local held = redis.call('ZREM', P .. 'leases', id)
-  if held == 1 then
-    release_slot(host)
-  end
+  release_slot(id, host)
   local hkey = P .. 'host:' .. host
   if not_before ~= '' then
     local current = tonumber(redis.call('HGET', hkey, 'next_at') or '0')
@@ -166,6 +170,11 @@ if action == 'settle' then
   if delay ~= '' then
     redis.call('HSET', hkey, 'delay', delay)
   end
+  if how == 'free' then
+    schedule(host)
+    return 1
+  end
+  local held = redis.call('ZREM', P .. 'leases', id)
   local task = P .. 'task:' .. id
   if how == 'done' then
     local updated = redis.call('HGET', task, 'updated') or ''

@@ -125,16 +125,17 @@ class Frontier:
     def settle(
         self,
         task: PageTask,
-        how: Literal["done", "retry", "requeue"],
+        how: Literal["free", "done", "retry", "requeue"],
         *,
         now: float,
         due: float | None = None,
         host_not_before: float | None = None,
         host_delay: float | None = None,
     ) -> bool:
-        """Finish a claimed task: ``done`` (starts the done window), ``retry`` at ``due``,
-        or ``requeue`` (given back untried); optionally hold the whole host back until
-        ``host_not_before`` (Retry-After) or set its delay (Crawl-delay)."""
+        """Finish a claimed task: ``free`` (its request is over: the host's slot is given
+        back, the task stays leased), ``done`` (starts the done window), ``retry`` at
+        ``due``, or ``requeue`` (given back untried); optionally hold the whole host back
+        until ``host_not_before`` (Retry-After) or set its delay (Crawl-delay)."""
         value = self.window if how == "done" else (due if due is not None else now)
         held = self._script(
             keys=[],
