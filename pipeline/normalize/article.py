@@ -71,14 +71,12 @@ def _updated(raw: RawItem) -> datetime | None:
 
 
 def _text_source(raw: RawItem) -> TextSource:
-    """Where the text came from: as the page fetcher said, else which feed element it is."""
+    """Where the text came from: as the page fetcher said; else the input's own text
+    ("feed"), unless that is nothing but the item's title."""
     if raw.text_source is not None:
         return raw.text_source
-    if raw.kind == "feed":
-        if raw.summary is not None and raw.text == raw.summary:
-            return "summary"
-        if raw.title is not None and raw.text == raw.title:
-            return "title"
+    if raw.kind == "feed" and raw.title is not None and raw.text == raw.title:
+        return "title"
     return "feed"
 
 

@@ -4,8 +4,8 @@ politeness, failures that fall back to the feed's text, and the defences."""
 from __future__ import annotations
 
 import gzip
-import itertools
 import ipaddress
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator

@@ -54,7 +54,8 @@ class PageMetadata:
     canonical_url: str | None = None
     published: str | None = None
     authors: list[str] = field(default_factory=list)
-    title: str | None = None
+    title: str | None = None  # the article's headline (schema.org, Open Graph, Twitter)
+    page_title: str | None = None  # <title>, often with the site's name
     headlines: list[str] = field(default_factory=list)  # every title the page gives itself
 
 
@@ -151,12 +152,13 @@ def read_metadata(tree: Any) -> PageMetadata:
     headlines += meta.get("og:title", []) + meta.get("twitter:title", [])
     element = next(tree.iter("title"), None)
     page_title = _clean(element.text_content()) if element is not None else None
-    title = headlines[0] if headlines else page_title
+    title = headlines[0] if headlines else None
     return PageMetadata(
         language=_language(tree),
         canonical_url=_canonical(tree, meta),
         published=published,
         authors=list(dict.fromkeys(authors)),
         title=title,
+        page_title=page_title,
         headlines=list(dict.fromkeys([*headlines, *([page_title] if page_title else [])])),
     )
