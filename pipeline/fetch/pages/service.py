@@ -5,6 +5,7 @@ imports this module, and the HTTP stack loads in the child."""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -72,7 +73,8 @@ def _child(settings: Settings, burst: bool, parent: int, log_level: str) -> None
 def start_fetcher_process(settings: Settings, *, burst: bool) -> BaseProcess:
     """The page fetcher in a child process (spawned: it shares nothing with the worker)."""
     context = multiprocessing.get_context("spawn")
-    level = os.environ.get("PIPELINE_LOG_LEVEL", "INFO")
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    level = os.environ.get("PIPELINE_LOG_LEVEL", level) if level == "WARNING" else level
     process = context.Process(
         target=_child,
         args=(settings, burst, os.getpid(), level),
