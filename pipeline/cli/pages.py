@@ -20,9 +20,9 @@ __all__ = ["hosts", "pages"]
 @click.option(
     "--extract-in",
     type=click.Choice(["process", "thread"]),
-    default="process",
+    default="thread",
     show_default=True,
-    help="Run extraction in worker processes (every core) or threads (one core).",
+    help="Run extraction in threads (one core, beside NER) or processes (every core).",
 )
 @click.pass_context
 def pages(ctx: click.Context, burst: bool, extract_in: str) -> None:

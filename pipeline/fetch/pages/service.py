@@ -5,7 +5,6 @@ imports this module, and the HTTP stack loads in the child."""
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 import threading
@@ -23,9 +22,10 @@ __all__ = ["PoolKind", "extract_pool", "run_pages", "start_fetcher_process"]
 PoolKind = Literal["process", "thread"]
 
 
-def extract_pool(kind: PoolKind = "process", workers: int | None = None) -> Executor:
-    """Where extraction runs: processes (parallel on every core; the default, measured by
-    bench/pages.py) or threads (one core: extraction holds the GIL)."""
+def extract_pool(kind: PoolKind = "thread", workers: int | None = None) -> Executor:
+    """Where extraction runs: threads (the default: extraction and fetching share one core,
+    leaving the others to NER; the cheaper per page in bench/pages.py) or processes (every
+    core, for a machine that runs only the page fetcher)."""
     count = workers or max(1, min(2, os.cpu_count() or 1))
     if kind == "thread":
         return ThreadPoolExecutor(count, thread_name_prefix="extract")
@@ -37,7 +37,7 @@ def run_pages(
     *,
     burst: bool = False,
     stop: threading.Event | None = None,
-    pool: PoolKind = "process",
+    pool: PoolKind = "thread",
 ) -> FetcherSummary:
     """Fetch pages until stopped (or, with ``burst``, until no page work is left)."""
     from redis import Redis
@@ -73,8 +73,9 @@ def _child(settings: Settings, burst: bool, parent: int, log_level: str) -> None
 def start_fetcher_process(settings: Settings, *, burst: bool) -> BaseProcess:
     """The page fetcher in a child process (spawned: it shares nothing with the worker)."""
     context = multiprocessing.get_context("spawn")
-    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
-    level = os.environ.get("PIPELINE_LOG_LEVEL", level) if level == "WARNING" else level
+    from pipeline.logs import current_level
+
+    level = current_level()
     process = context.Process(
         target=_child,
         args=(settings, burst, os.getpid(), level),
