@@ -36,11 +36,49 @@ from pipeline.models import RawItem
 from pipeline.ops.localredis import free_port, start_redis
 from pipeline.settings import Settings
 
-_WORDS = (
-    "minister council harbour election budget storm court market river bridge school "
-    "hospital festival treaty railway museum airport village factory summit said would "
-    "the of and to in a that for on with as by at from year week government people city"
-).split()
+_WORDS = [
+    "minister",
+    "council",
+    "harbour",
+    "election",
+    "budget",
+    "storm",
+    "court",
+    "market",
+    "river",
+    "bridge",
+    "school",
+    "hospital",
+    "festival",
+    "treaty",
+    "railway",
+    "museum",
+    "airport",
+    "village",
+    "factory",
+    "summit",
+    "said",
+    "would",
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "that",
+    "for",
+    "on",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "year",
+    "week",
+    "government",
+    "people",
+    "city",
+]
 
 
 def synthetic_page(rng: random.Random, n: int, size: int = 20_000) -> bytes:
