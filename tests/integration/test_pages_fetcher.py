@@ -383,3 +383,38 @@ def test_per_host_delay_spaces_requests_across_two_fetchers(
     assert min(gaps) >= 0.25  # 0.3 s, less the clock's and the server's jitter
     assert sum(f.summary.pages for f in fetchers) == 6
     assert Frontier(redis_client, settings).depth().empty
+
+
+def test_a_long_ingest_queue_pauses_page_fetching(
+    site: LocalServer, make_settings: Callable[..., Settings], redis_client: redis.Redis
+) -> None:
+    """Above PIPELINE_PAGES_MAX_BACKLOG queued ingest jobs no page is requested; once NER
+    has caught up, fetching resumes by itself."""
+    settings = make_settings(
+        fetch_allow_private=True, pages_host_delay=0, pages_max_backlog=2, batch_size=1
+    )
+    whole = " ".join(BODY)
+    backlog = [
+        RawItem(source="backlog", kind="text", text=f"{whole} {n}", title=f"Backlog {n}")
+        for n in range(3)
+    ]
+    route_items(redis_client, settings, backlog)  # three ingest jobs: over the limit
+    serve_article(site, "/story", article_html("Story"))
+    route_items(redis_client, settings, [feed_item(site.base + "/story")])
+    stop = threading.Event()
+    fetcher = PageFetcher(settings, redis_client, linger=0.05)
+    thread = threading.Thread(target=fetcher.run, kwargs={"stop": stop})
+    thread.start()
+    try:
+        time.sleep(1.5)
+        assert site.paths() == []
+        assert redis_client.get(settings.key("pages", "paused")) == b"1"
+        make_queue(redis_client, settings).empty()  # the workers caught up
+        deadline = time.monotonic() + 5
+        while fetcher.summary.pages < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert site.paths().count("/story") == 1
+    assert fetcher.summary.outcomes == {"page": 1}
