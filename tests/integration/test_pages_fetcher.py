@@ -160,9 +160,9 @@ def test_robots_404_allows_everything(
 def test_a_hanging_host_does_not_hold_up_another(
     make_settings: Callable[..., Settings], redis_client: redis.Redis
 ) -> None:
-    """Pages of 127.0.0.3 flow while every request to 127.0.0.2 hangs until its deadline."""
+    """Pages of 127.0.0.3 flow while every request to 127.0.0.2 hangs until its 3 s deadline."""
     settings = make_settings(
-        fetch_allow_private=True, fetch_timeout=1.5, pages_host_delay=0.05, pages_retries=0
+        fetch_allow_private=True, fetch_timeout=3, pages_host_delay=0.05, pages_retries=0
     )
     with local_server("127.0.0.2") as slow, local_server("127.0.0.3") as fast:
         for server in (slow, fast):
@@ -183,9 +183,9 @@ def test_a_hanging_host_does_not_hold_up_another(
     outcome = {i["url"]: i["page_error"] or i["text_source"] for i in queued}
     assert [outcome[f"{fast.base}/f{i}"] for i in range(4)] == ["page"] * 4
     assert [outcome[f"{slow.base}/s{i}"] for i in range(4)] == ["retries_exhausted"] * 4
-    assert max(fast_done) < 1.0  # the fast host never waited for the slow one
+    assert max(fast_done) < 2.0  # the fast host never waited out the slow one's 3 s deadline
     # the slow host's two slots each waited out two deadlines: bounded, not serialised
-    assert elapsed < 2 * 1.5 + 2
+    assert elapsed < 2 * 3 + 3
 
 
 def test_429_with_retry_after_is_retried_after_the_wait(
@@ -380,7 +380,9 @@ def test_per_host_delay_spaces_requests_across_two_fetchers(
     starts = sorted(t for t, p in zip(site.times, site.paths(), strict=True) if p != "/robots.txt")
     assert len(starts) == 6
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.25  # 0.3 s, less the clock's and the server's jitter
+    # 0.3 s apart at the claim; arrival at the server jitters on a loaded machine
+    assert starts[-1] - starts[0] >= 5 * 0.3 - 0.2
+    assert min(gaps) >= 0.1
     assert sum(f.summary.pages for f in fetchers) == 6
     assert Frontier(redis_client, settings).depth().empty
 
