@@ -8,7 +8,14 @@ from typing import TextIO, cast
 
 import structlog
 
-__all__ = ["configure_logging"]
+__all__ = ["configure_logging", "current_level"]
+
+_level = "INFO"
+
+
+def current_level() -> str:
+    """The level logging was last configured with (child processes configure the same)."""
+    return _level
 
 
 class _CurrentStderr:
@@ -24,6 +31,8 @@ class _CurrentStderr:
 
 def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
     """Configure structlog (and the stdlib loggers of our dependencies) to stderr."""
+    global _level
+    _level = level
     use_json = not sys.stderr.isatty() if json is None else json
     numeric = logging.getLevelName(level.upper())
     shared: list[structlog.types.Processor] = [

@@ -24,16 +24,31 @@ __all__ = [
     "DeadLetter",
     "EnrichedArticle",
     "Entity",
+    "PageError",
     "RawItem",
+    "TextSource",
     "utc_now",
 ]
 
 SCHEMA_VERSION = 1
 
-DateProvenance = Literal["seed_header", "feed", "jsonl", "none"]
+DateProvenance = Literal["seed_header", "feed", "jsonl", "page", "none"]
 ItemKind = Literal["seed", "text", "jsonl", "feed"]
 EntityLabel = Literal["PERSON", "ORG", "LOCATION", "MISC"]
 TimexType = Literal["DATE", "TIME", "DURATION", "SET"]
+# Where ``text`` came from: the input's own text, the article page, or (when the page could
+# not be had) the feed's summary or title.
+TextSource = Literal["feed", "page", "summary", "title"]
+# Why an item that needed its page went without it (null when it did not need it or got it).
+PageError = Literal[
+    "robots",
+    "http_4xx",
+    "not_html",
+    "too_large",
+    "no_body",
+    "private_address",
+    "retries_exhausted",
+]
 
 
 def utc_now() -> datetime:
@@ -68,6 +83,11 @@ class RawItem(_Message):
     published_provenance: DateProvenance = "none"
     updated: str | None = None
     fetched: datetime = Field(default_factory=utc_now)
+    # set by the page fetcher (pipeline/fetch/pages/); absent for items that did not need it
+    text_source: TextSource | None = None
+    page_error: PageError | None = None
+    page_canonical_url: str | None = None
+    language: str | None = Field(default=None, description="declared by the source (<html lang>)")
 
 
 class Entity(_Message):
@@ -116,6 +136,9 @@ class Article(_Message):
     dateline: str | None = None
     language: str | None = None
     word_count: int = 0
+    text_source: TextSource = "feed"
+    page_error: PageError | None = None
+    page_canonical_url: str | None = None
 
     @field_serializer("published", "updated", "fetched")
     def _utc_z(self, value: datetime | None) -> str | None:

@@ -42,6 +42,23 @@ class Settings(BaseSettings):
     fetch_contact: str = Field(default="", description="contact URL or e-mail for the User-Agent")
     fetch_proxy: str | None = None
     fetch_per_host: int = Field(default=2, ge=1, description="concurrent fetches per host")
+    fetch_allowed_hosts: str = Field(
+        default="", description="comma-separated hosts (or host:port) allowed even if private"
+    )
+    # article pages (pipeline/fetch/pages/)
+    pages: bool = Field(default=True, description="fetch the page of items whose text is short")
+    pages_min_words: int = Field(
+        default=150, ge=0, description="feed texts with fewer words are fetched from their page"
+    )
+    pages_per_host: int = Field(default=2, ge=1, description="concurrent page fetches per host")
+    pages_host_delay: float = Field(
+        default=1.0, ge=0, description="seconds between the starts of two requests to one host"
+    )
+    pages_retries: int = Field(default=3, ge=0, description="retries of a transient page failure")
+    pages_max_backlog: int = Field(
+        default=50, ge=1, description="page fetching pauses above this many queued ingest jobs"
+    )
+    pages_in_flight: int = Field(default=64, ge=1, description="page fetches in flight at once")
     metrics_port: int = Field(default=0, ge=0, description="Prometheus metrics port (0: off)")
     metrics_addr: str = Field(default="127.0.0.1", description="address the metrics listen on")
 

@@ -15,6 +15,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from pipeline.cli import enrich as _enrich  # noqa: F401  (registers commands)
 from pipeline.cli import feeds as _feeds  # noqa: F401
 from pipeline.cli import ops as _ops  # noqa: F401
+from pipeline.cli import pages as _pages  # noqa: F401
 from pipeline.cli import run as _run  # noqa: F401
 from pipeline.cli.app import cli
 from pipeline.errors import ConfigurationError

@@ -33,7 +33,9 @@ def _print_summary(summary: ReplaySummary) -> None:
         f"replayed {s.files} files: {s.items} items in {summary.enqueued.jobs} new jobs "
         f"({summary.enqueued.skipped_pending} batches already pending), "
         f"{s.rejected} rejected ({summary.dead_letters} new dead letters), "
-        f"{s.skipped} skipped" + (f" [{skipped}]" if skipped else "")
+        f"{s.skipped} skipped"
+        + (f" [{skipped}]" if skipped else "")
+        + (f"; {summary.pages} links queued for their page" if summary.pages else "")
     )
 
 
@@ -87,14 +89,27 @@ def replay(
     help="Run each job in a forked child (isolation) or in this process (speed).",
 )
 @click.option("--enrich/--no-enrich", default=None, help="Override PIPELINE_ENRICH.")
+@click.option(
+    "--pages/--no-pages",
+    default=True,
+    show_default=True,
+    help="Also run the page fetcher (its own process) when PIPELINE_PAGES is on.",
+)
 @click.pass_context
 def worker(
-    ctx: click.Context, burst: bool, queues: tuple[str, ...], fork: bool, enrich: bool | None
+    ctx: click.Context,
+    burst: bool,
+    queues: tuple[str, ...],
+    fork: bool,
+    enrich: bool | None,
+    pages: bool,
 ) -> None:
-    """Run an RQ worker for the pipeline's queues (models load once, before any fork)."""
+    """Run an RQ worker for the pipeline's queues (models load once, before any fork),
+    and the page fetcher beside it. With --burst it stops once the ingest and page queues
+    are empty and no page is in flight."""
     settings = get_settings(ctx, enrich=enrich)
     redis = connect(settings)
-    run_worker(settings, redis, burst=burst, queues=list(queues) or None, fork=fork)
+    run_worker(settings, redis, burst=burst, queues=list(queues) or None, fork=fork, pages=pages)
 
 
 @cli.command()

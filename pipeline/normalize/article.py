@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from pipeline.errors import InvalidInput
-from pipeline.models import Article, RawItem, utc_now
+from pipeline.models import Article, RawItem, TextSource, utc_now
 from pipeline.normalize.dateline import split_dateline
 from pipeline.normalize.identity import identify
 from pipeline.normalize.language import detect_language
@@ -70,6 +70,22 @@ def _updated(raw: RawItem) -> datetime | None:
         return None
 
 
+def _text_source(raw: RawItem) -> TextSource:
+    """Where the text came from: as the page fetcher said; else the input's own text
+    ("feed"), unless that is nothing but the item's title."""
+    if raw.text_source is not None:
+        return raw.text_source
+    if raw.kind == "feed" and raw.title is not None and raw.text == raw.title:
+        return "title"
+    return "feed"
+
+
+def _declared_language(value: str | None) -> str | None:
+    """The primary subtag of a declared language ("en-GB" -> "en"), or None."""
+    primary = (value or "").strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if 2 <= len(primary) <= 3 and primary.isalpha() else None
+
+
 def normalize_item(
     raw: RawItem,
     *,
@@ -113,6 +129,10 @@ def normalize_item(
         updated=_updated(raw),
         fetched=raw.fetched,
         dateline=dateline,
-        language=detect_language(text),
+        # Detection on the text when it is long enough to tell; the page's <html lang> else.
+        language=detect_language(text) or _declared_language(raw.language),
         word_count=_count_words(text),
+        text_source=_text_source(raw),
+        page_error=raw.page_error,
+        page_canonical_url=_optional_id(raw.page_canonical_url),
     )

@@ -16,6 +16,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from redis import Redis
 from redis.exceptions import RedisError
 
+from pipeline.fetch.pages.frontier import Frontier
+from pipeline.fetch.pages.records import OUTCOMES as PAGE_OUTCOMES
+from pipeline.fetch.pages.records import read_outcomes
 from pipeline.ops.stats import OUTCOMES, feed_states, queue_depths, read_counters
 from pipeline.settings import Settings
 
@@ -71,6 +74,23 @@ class PipelineCollector:
         for state, count in feed_states(self.redis, s).items():
             feeds.add_metric([state], count)
         yield feeds
+
+        counts = read_outcomes(self.redis, s)
+        pages = CounterMetricFamily(
+            "pipeline_page_fetches",
+            "Links whose page was fetched (page) or not used, by reason",
+            labels=["outcome"],
+        )
+        for outcome in PAGE_OUTCOMES:
+            pages.add_metric([outcome], counts[outcome])
+        yield pages
+
+        depth = Frontier(self.redis, s).depth()
+        waiting = GaugeMetricFamily("pipeline_page_queue", "Page work by state", labels=["state"])
+        waiting.add_metric(["queued"], depth.queued)
+        waiting.add_metric(["in_flight"], depth.in_flight)
+        waiting.add_metric(["retry_waiting"], depth.retry_waiting)
+        yield waiting
 
 
 def serve_metrics(redis: Redis, settings: Settings) -> Any:

@@ -17,6 +17,8 @@ from rq.registry import (
 )
 
 from pipeline.fetch.feeds.health import feed_state, list_health
+from pipeline.fetch.pages.frontier import Frontier
+from pipeline.fetch.pages.records import read_outcomes
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
 
@@ -25,6 +27,7 @@ __all__ = [
     "OUTCOMES",
     "collect_stats",
     "feed_states",
+    "page_figures",
     "queue_depths",
     "read_counters",
 ]
@@ -72,6 +75,22 @@ def feed_states(redis: Redis, settings: Settings) -> dict[str, int]:
     return {state: states.get(state, 0) for state in FEED_STATES}
 
 
+def page_figures(redis: Redis, settings: Settings) -> dict[str, Any]:
+    """The page fetcher's figures, stable keys: work waiting, and links by outcome."""
+    depth = Frontier(redis, settings).depth()
+    outcomes = read_outcomes(redis, settings)
+    paused = redis.get(settings.key("pages", "paused"))
+    return {
+        "enabled": settings.pages,
+        "queued": depth.queued,
+        "in_flight": depth.in_flight,
+        "retry_waiting": depth.retry_waiting,
+        "paused_for_backlog": paused == b"1",
+        "hosts": int(redis.scard(settings.key("pages", "hostnames"))),
+        **outcomes,
+    }
+
+
 def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]:
     """Every figure an operator looks at first, grouped by section."""
     counters = read_counters(redis, settings)
@@ -99,6 +118,7 @@ def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]
             "failed": depths["failed"],
         },
         "feeds": feed_states(redis, settings),
+        "pages": page_figures(redis, settings),
         "workers": {
             "alive": len(workers),
             "busy": sum(1 for w in workers if w.get_state() == "busy"),

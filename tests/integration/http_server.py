@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,9 +16,10 @@ Handler = Callable[[BaseHTTPRequestHandler], None]
 class LocalServer:
     """Routes by path; remembers every request's path and headers."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Handler] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.times: list[float] = []
         self.stopping = threading.Event()
         server = self
 
@@ -27,6 +29,7 @@ class LocalServer:
 
             def do_GET(self) -> None:
                 server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                server.times.append(time.monotonic())
                 route = server.routes.get(self.path.split("?", 1)[0])
                 if route is None:
                     self.send_error(404)
@@ -39,10 +42,11 @@ class LocalServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = ThreadingHTTPServer((host, 0), _Handler)
         self._httpd.daemon_threads = True
+        self.host = host
         self.port = int(self._httpd.server_address[1])
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"http://{host}:{self.port}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -69,9 +73,9 @@ class LocalServer:
 
 
 @contextmanager
-def local_server() -> Iterator[LocalServer]:
-    """A running LocalServer, stopped on exit."""
-    server = LocalServer()
+def local_server(host: str = "127.0.0.1") -> Iterator[LocalServer]:
+    """A running LocalServer on ``host`` (a loopback address), stopped on exit."""
+    server = LocalServer(host)
     server.start()
     try:
         yield server

@@ -16,6 +16,8 @@ from pipeline.fetch.feeds.health import load_health
 from pipeline.fetch.feeds.parse import feed as feedparse
 from pipeline.fetch.feeds.policy import MAX_INTERVAL, MIN_INTERVAL
 from pipeline.fetch.http import FetchLimits, build_client
+from pipeline.fetch.pages.frontier import Frontier
+from pipeline.queueing import load_payload, make_queue
 from pipeline.settings import Settings
 from tests.integration.feeds_server import (
     T0,
@@ -54,6 +56,9 @@ def make_ctx(
     yield factory
     for client in clients:
         client.close()
+
+
+FULL_TEXT = " ".join(["The council met on Monday and agreed the budget for next year."] * 20)
 
 
 def _items(n: int, prefix: str = "a", text: str = "body") -> list[tuple[str, str]]:
@@ -139,14 +144,41 @@ def test_items_without_guid_are_known_by_link(
 def test_real_enqueue_puts_rq_jobs_on_the_queue(
     server: FeedServer, make_ctx: Callable[..., FetchContext]
 ):
-    """With the real queue, new items land as RQ jobs on the ingest queue."""
-    server.routes["/q"] = Route(make_rss(_items(5)))
+    """With the real queue, new items (whole articles in the feed) land as RQ jobs on the
+    ingest queue."""
+    server.routes["/q"] = Route(make_rss(_items(5, text=FULL_TEXT)))
     ctx = make_ctx()
     ctx.enqueue = default_enqueue
     outcome = fetch_one(ctx, FeedSpec(server.url("/q")))
     assert outcome.jobs == 1
     queue = Queue(ctx.settings.queue_name, connection=ctx.redis)
     assert queue.count == 1
+
+
+def test_short_items_wait_for_their_page_and_whole_articles_do_not(
+    server: FeedServer, make_ctx: Callable[..., FetchContext]
+):
+    """Items shorter than PIPELINE_PAGES_MIN_WORDS, or cut off ("Read more"), go to the page
+    queue; whole articles go straight to the ingest queue; with PIPELINE_PAGES off,
+    everything does."""
+    cut = FULL_TEXT + " Continue reading…"
+    server.routes["/mixed"] = Route(
+        make_rss([("short", "two words"), ("cut", cut), ("whole", FULL_TEXT)])
+    )
+    ctx = make_ctx()
+    ctx.enqueue = default_enqueue
+    outcome = fetch_one(ctx, FeedSpec(server.url("/mixed")))
+    assert outcome.jobs == 1
+    [job] = make_queue(ctx.redis, ctx.settings).jobs
+    [item] = load_payload(ctx.redis, job.args[0]) or []
+    assert item["title"] == "whole"
+    assert Frontier(ctx.redis, ctx.settings).depth().queued == 2
+
+    server.routes["/off"] = Route(make_rss([("short2", "two words")]))
+    off = make_ctx(pages=False)
+    off.enqueue = default_enqueue
+    assert fetch_one(off, FeedSpec(server.url("/off"))).jobs == 1
+    assert Frontier(off.redis, off.settings).depth().queued == 2
 
 
 def test_429_with_retry_after_pushes_the_next_poll(

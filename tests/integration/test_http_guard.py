@@ -1,7 +1,8 @@
 """The address guard: private destinations are refused where the connection is made.
 
-Every test here patches the real socket connect so that it refuses any address outside
-127.0.0.0/8: even with a broken guard, no traffic leaves loopback.
+Every test here patches the real socket connect (of the synchronous and of the asynchronous
+network backend) so that it refuses any address outside 127.0.0.0/8: even with a broken
+guard, no traffic leaves loopback. Each test runs against both clients (``http``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler
 
 import httpcore
-import httpx
 import pytest
 
 from pipeline.errors import PermanentFetchError, TransientFetchError
-from pipeline.fetch.http import FetchLimits, build_client, fetch_feed
+from pipeline.fetch.http import FetchLimits
 from pipeline.fetch.http.guard import AddressRefused, describe_forbidden, is_forbidden_address
+from tests.integration.http_clients import HttpClients
 from tests.integration.http_server import LocalServer, local_server, send
 
 pytestmark = pytest.mark.integration
@@ -61,7 +62,23 @@ def dials(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             raise httpcore.ConnectError(f"test harness refuses to dial {host}")
         return real_connect(self, host, port, timeout, local_address, socket_options)
 
+    real_async_connect = httpcore.AnyIOBackend.connect_tcp
+
+    async def async_connect_tcp(
+        self: httpcore.AnyIOBackend,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        dialled.append(host)
+        if not ipaddress.ip_address(host).is_loopback:
+            raise httpcore.ConnectError(f"test harness refuses to dial {host}")
+        return await real_async_connect(self, host, port, timeout, local_address, socket_options)
+
     monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", connect_tcp)
+    monkeypatch.setattr(httpcore.AnyIOBackend, "connect_tcp", async_connect_tcp)
     return dialled
 
 
@@ -79,11 +96,13 @@ def redirect_to(server: LocalServer, path: str, location: str) -> None:
     server.route(path)(hop)
 
 
-def test_loopback_is_refused_by_default(server: LocalServer, dials: list[str]) -> None:
+def test_loopback_is_refused_by_default(
+    http: HttpClients, server: LocalServer, dials: list[str]
+) -> None:
     """Without allow_private, 127.0.0.1 is refused before any connection is made."""
     limits = FetchLimits(timeout=2)
-    with build_client(limits) as client, pytest.raises(AddressRefused) as caught:
-        fetch_feed(client, server.base + "/feed", limits=limits)
+    with http.client(limits) as client, pytest.raises(AddressRefused) as caught:
+        http.fetch_feed(client, server.base + "/feed", limits=limits)
     assert "loopback" in caught.value.reason
     assert "PIPELINE_FETCH_ALLOW_PRIVATE" in caught.value.reason
     assert isinstance(caught.value, PermanentFetchError)
@@ -91,26 +110,28 @@ def test_loopback_is_refused_by_default(server: LocalServer, dials: list[str]) -
     assert server.requests == []
 
 
-def test_allow_private_lets_loopback_through(server: LocalServer, dials: list[str]) -> None:
+def test_allow_private_lets_loopback_through(
+    http: HttpClients, server: LocalServer, dials: list[str]
+) -> None:
     """allow_private=True (PIPELINE_FETCH_ALLOW_PRIVATE) is how tests and intranets fetch."""
     limits = FetchLimits(timeout=2, allow_private=True)
-    with build_client(limits) as client:
-        assert fetch_feed(client, server.base + "/feed", limits=limits).body == FEED
+    with http.client(limits) as client:
+        assert http.fetch_feed(client, server.base + "/feed", limits=limits).body == FEED
     assert dials == ["127.0.0.1"]
 
 
 @pytest.mark.parametrize("target", ["http://127.0.0.2:{port}/feed", "http://localhost:{port}/feed"])
 def test_redirect_to_other_loopback_is_refused_even_when_origin_is_allowed(
-    server: LocalServer, dials: list[str], target: str
+    http: HttpClients, server: LocalServer, dials: list[str], target: str
 ) -> None:
     """Only the allow-listed host:port is opened up, not the whole loopback range."""
     limits = FetchLimits(timeout=2, allowed_hosts=frozenset({f"127.0.0.1:{server.port}"}))
     resolver = StubResolver({"localhost": ["127.0.0.1", "::1"]})
     redirect_to(server, "/jump", target.format(port=server.port))
-    with build_client(limits, resolver=resolver) as client:
-        assert fetch_feed(client, server.base + "/feed", limits=limits).body == FEED
+    with http.client(limits, resolver=resolver) as client:
+        assert http.fetch_feed(client, server.base + "/feed", limits=limits).body == FEED
         with pytest.raises(AddressRefused, match="loopback"):
-            fetch_feed(client, server.base + "/jump", limits=limits)
+            http.fetch_feed(client, server.base + "/jump", limits=limits)
     assert server.paths() == ["/feed", "/jump"]
     assert set(dials) == {"127.0.0.1"}  # 127.0.0.2 was never dialled
 
@@ -129,32 +150,36 @@ def test_redirect_to_other_loopback_is_refused_even_when_origin_is_allowed(
     ],
 )
 def test_name_resolving_to_forbidden_address_is_refused_without_connecting(
-    dials: list[str], name: str, address: str, kind: str
+    http: HttpClients, dials: list[str], name: str, address: str, kind: str
 ) -> None:
     """The resolved address is checked: no connection is even attempted."""
     resolver = StubResolver({name: [address]})
     limits = FetchLimits(timeout=2)
-    with build_client(limits, resolver=resolver) as client, pytest.raises(AddressRefused) as caught:
-        fetch_feed(client, f"http://{name}/latest/meta-data/", limits=limits)
+    with http.client(limits, resolver=resolver) as client, pytest.raises(AddressRefused) as caught:
+        http.fetch_feed(client, f"http://{name}/latest/meta-data/", limits=limits)
     assert f"{name} ({address}): a {kind} address" in caught.value.reason
     assert caught.value.url == f"http://{name}/latest/meta-data/"
     assert dials == []
 
 
-def test_redirect_to_metadata_address_is_refused(server: LocalServer, dials: list[str]) -> None:
+def test_redirect_to_metadata_address_is_refused(
+    http: HttpClients, server: LocalServer, dials: list[str]
+) -> None:
     """An allowed feed cannot bounce the fetcher to a link-local service."""
     resolver = StubResolver({"metadata.test": ["169.254.169.254"]})
     limits = FetchLimits(timeout=2, allowed_hosts=frozenset({f"127.0.0.1:{server.port}"}))
     redirect_to(server, "/jump", "http://metadata.test/latest/meta-data/iam")
-    with build_client(limits, resolver=resolver) as client, pytest.raises(AddressRefused):
-        fetch_feed(client, server.base + "/jump", limits=limits)
+    with http.client(limits, resolver=resolver) as client, pytest.raises(AddressRefused):
+        http.fetch_feed(client, server.base + "/jump", limits=limits)
     redirect_to(server, "/jump-ip", "http://169.254.169.254/latest/")
-    with build_client(limits, resolver=resolver) as client, pytest.raises(AddressRefused):
-        fetch_feed(client, server.base + "/jump-ip", limits=limits)
+    with http.client(limits, resolver=resolver) as client, pytest.raises(AddressRefused):
+        http.fetch_feed(client, server.base + "/jump-ip", limits=limits)
     assert set(dials) == {"127.0.0.1"}
 
 
-def test_dns_rebinding_gets_one_answer_and_it_is_the_one_dialled(dials: list[str]) -> None:
+def test_dns_rebinding_gets_one_answer_and_it_is_the_one_dialled(
+    http: HttpClients, dials: list[str]
+) -> None:
     """A name that answers public first and loopback next is resolved once per connection,
     and the connection goes to the address that was checked."""
     answers = iter([[PUBLIC], ["127.0.0.1"], ["127.0.0.1"]])
@@ -165,48 +190,48 @@ def test_dns_rebinding_gets_one_answer_and_it_is_the_one_dialled(dials: list[str
         return next(answers)
 
     limits = FetchLimits(timeout=2)
-    with build_client(limits, resolver=rebinding) as client, pytest.raises(TransientFetchError):
-        fetch_feed(client, "http://rebind.test/feed", limits=limits)
+    with http.client(limits, resolver=rebinding) as client, pytest.raises(TransientFetchError):
+        http.fetch_feed(client, "http://rebind.test/feed", limits=limits)
     assert calls == ["rebind.test"]
     assert dials == [PUBLIC]  # the harness refused it: no traffic left the machine
 
 
-def test_mixed_answers_dial_only_the_permitted_address(dials: list[str]) -> None:
+def test_mixed_answers_dial_only_the_permitted_address(http: HttpClients, dials: list[str]) -> None:
     """Of a public and a private answer, only the public one is dialled."""
     resolver = StubResolver({"mixed.test": ["10.1.2.3", PUBLIC]})
     limits = FetchLimits(timeout=2)
-    with build_client(limits, resolver=resolver) as client, pytest.raises(TransientFetchError):
-        fetch_feed(client, "http://mixed.test/feed", limits=limits)
+    with http.client(limits, resolver=resolver) as client, pytest.raises(TransientFetchError):
+        http.fetch_feed(client, "http://mixed.test/feed", limits=limits)
     assert dials == [PUBLIC]
 
 
 def test_name_is_kept_in_host_header_while_vetted_ip_is_dialled(
-    server: LocalServer, dials: list[str]
+    http: HttpClients, server: LocalServer, dials: list[str]
 ) -> None:
     """The connection goes to the resolved IP; the request still names the host."""
     resolver = StubResolver({"feed.test": ["127.0.0.1"]})
     limits = FetchLimits(timeout=2, allow_private=True)
-    with build_client(limits, resolver=resolver) as client:
-        response = fetch_feed(client, f"http://feed.test:{server.port}/feed", limits=limits)
+    with http.client(limits, resolver=resolver) as client:
+        response = http.fetch_feed(client, f"http://feed.test:{server.port}/feed", limits=limits)
     assert response.body == FEED
     assert server.requests[-1][1]["host"] == f"feed.test:{server.port}"
     assert dials == ["127.0.0.1"]
 
 
-def test_unresolvable_name_is_transient(dials: list[str]) -> None:
+def test_unresolvable_name_is_transient(http: HttpClients, dials: list[str]) -> None:
     """A DNS failure may heal: transient, with the host in the reason."""
     limits = FetchLimits(timeout=2)
     resolver = StubResolver({})
     with (
-        build_client(limits, resolver=resolver) as client,
+        http.client(limits, resolver=resolver) as client,
         pytest.raises(TransientFetchError) as caught,
     ):
-        fetch_feed(client, "http://nowhere.test/feed", limits=limits)
+        http.fetch_feed(client, "http://nowhere.test/feed", limits=limits)
     assert "could not resolve host nowhere.test" in caught.value.reason
     assert dials == []
 
 
-def test_hanging_resolver_is_bounded_by_the_deadline(dials: list[str]) -> None:
+def test_hanging_resolver_is_bounded_by_the_deadline(http: HttpClients, dials: list[str]) -> None:
     """A DNS look-up that never answers costs the fetch deadline, not the resolver's."""
     release = threading.Event()
 
@@ -218,10 +243,10 @@ def test_hanging_resolver_is_bounded_by_the_deadline(dials: list[str]) -> None:
     started = time.monotonic()
     try:
         with (
-            build_client(limits, resolver=hanging) as client,
+            http.client(limits, resolver=hanging) as client,
             pytest.raises(TransientFetchError, match=r"resolving slow\.test took longer"),
         ):
-            fetch_feed(client, "http://slow.test/feed", limits=limits)
+            http.fetch_feed(client, "http://slow.test/feed", limits=limits)
     finally:
         release.set()
     assert time.monotonic() - started < 1.0
@@ -229,16 +254,16 @@ def test_hanging_resolver_is_bounded_by_the_deadline(dials: list[str]) -> None:
 
 
 def test_configured_proxy_is_used_and_destination_still_vetted(
-    server: LocalServer, dials: list[str]
+    http: HttpClients, server: LocalServer, dials: list[str]
 ) -> None:
     """Through a proxy, the feed's host is vetted before the request goes to the proxy."""
     resolver = StubResolver({"metadata.test": ["169.254.169.254"], "public.test": [PUBLIC]})
     server.route("http://public.test/feed")(lambda req: send(req, FEED))
     limits = FetchLimits(timeout=2, proxy=server.base)
-    with build_client(limits, resolver=resolver) as client:
+    with http.client(limits, resolver=resolver) as client:
         with pytest.raises(AddressRefused):
-            fetch_feed(client, "http://metadata.test/feed", limits=limits)
-        assert fetch_feed(client, "http://public.test/feed", limits=limits).body == FEED
+            http.fetch_feed(client, "http://metadata.test/feed", limits=limits)
+        assert http.fetch_feed(client, "http://public.test/feed", limits=limits).body == FEED
     assert server.paths() == ["http://public.test/feed"]
 
 
@@ -280,7 +305,9 @@ def test_public_addresses_are_allowed(address: str) -> None:
     assert describe_forbidden(address) is None
 
 
-def test_total_deadline_holds_through_a_proxy(server: LocalServer, dials: list[str]) -> None:
+def test_total_deadline_holds_through_a_proxy(
+    http: HttpClients, server: LocalServer, dials: list[str]
+) -> None:
     """A proxy that drips its answer is cut off at the fetch deadline too."""
 
     def drip(req: BaseHTTPRequestHandler) -> None:
@@ -296,16 +323,16 @@ def test_total_deadline_holds_through_a_proxy(server: LocalServer, dials: list[s
     limits = FetchLimits(timeout=0.5, proxy=server.base)
     started = time.monotonic()
     with (
-        build_client(limits, resolver=StubResolver({"public.test": [PUBLIC]})) as client,
+        http.client(limits, resolver=StubResolver({"public.test": [PUBLIC]})) as client,
         pytest.raises(TransientFetchError, match=r"within 0\.5 s"),
     ):
-        fetch_feed(client, "http://public.test/drip", limits=limits)
+        http.fetch_feed(client, "http://public.test/drip", limits=limits)
     assert time.monotonic() - started < 1.0
     assert dials == ["127.0.0.1"]  # only the proxy was dialled
 
 
 def test_guard_does_not_depend_on_httpx_default_transport(
-    server: LocalServer, dials: list[str], monkeypatch: pytest.MonkeyPatch
+    http: HttpClients, server: LocalServer, dials: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The guarded client never goes through httpx's own transport (whose internals may
     change in any release): with it made unusable, fetches still work, still guarded."""
@@ -313,12 +340,16 @@ def test_guard_does_not_depend_on_httpx_default_transport(
     def unusable(*args: object, **kwargs: object) -> None:
         raise AssertionError("httpx.HTTPTransport was used")
 
-    monkeypatch.setattr(httpx.HTTPTransport, "__init__", unusable)
-    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", unusable)
+    monkeypatch.setattr(http.httpx_transport, "__init__", unusable)
+    monkeypatch.setattr(
+        http.httpx_transport,
+        "handle_request" if http.name == "sync" else "handle_async_request",
+        unusable,
+    )
     allowed = FetchLimits(timeout=2, allow_private=True)
-    with build_client(allowed) as client:
-        assert fetch_feed(client, server.base + "/feed", limits=allowed).body == FEED
+    with http.client(allowed) as client:
+        assert http.fetch_feed(client, server.base + "/feed", limits=allowed).body == FEED
     refused = FetchLimits(timeout=2)
-    with build_client(refused) as client, pytest.raises(AddressRefused):
-        fetch_feed(client, server.base + "/feed", limits=refused)
+    with http.client(refused) as client, pytest.raises(AddressRefused):
+        http.fetch_feed(client, server.base + "/feed", limits=refused)
     assert dials == ["127.0.0.1"]

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from pipeline.errors import PermanentFetchError
-from pipeline.fetch.http import FetchLimits, build_client, fetch_feed
+from pipeline.fetch.http import FetchLimits
+from tests.integration.http_clients import HttpClients
 
 pytestmark = [
     pytest.mark.integration,
@@ -103,27 +104,27 @@ def trust(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
 
 
 def test_https_to_vetted_ip_keeps_name_for_sni_and_certificate(
-    tls_server: tuple[int, Path, list[str]], trust: list[Path]
+    http: HttpClients, tls_server: tuple[int, Path, list[str]], trust: list[Path]
 ) -> None:
     """The connection goes to 127.0.0.1, yet TLS is negotiated and verified for feed.test."""
     port, cert, seen = tls_server
     trust.append(cert)
     limits = FetchLimits(timeout=3, allow_private=True)
-    with build_client(limits, resolver=lambda host, p: ["127.0.0.1"]) as client:
-        response = fetch_feed(client, f"https://feed.test:{port}/feed", limits=limits)
+    with http.client(limits, resolver=lambda host, p: ["127.0.0.1"]) as client:
+        response = http.fetch_feed(client, f"https://feed.test:{port}/feed", limits=limits)
     assert response.body == FEED
     assert seen == ["feed.test"]
 
 
 def test_certificate_for_another_name_is_rejected(
-    tls_server: tuple[int, Path, list[str]], trust: list[Path]
+    http: HttpClients, tls_server: tuple[int, Path, list[str]], trust: list[Path]
 ) -> None:
     """A certificate that does not name the host fails the fetch, and says why."""
     port, cert, _ = tls_server
     trust.append(cert)
     limits = FetchLimits(timeout=3, allow_private=True)
     with (
-        build_client(limits, resolver=lambda host, p: ["127.0.0.1"]) as client,
+        http.client(limits, resolver=lambda host, p: ["127.0.0.1"]) as client,
         pytest.raises(PermanentFetchError, match="TLS certificate not accepted"),
     ):
-        fetch_feed(client, f"https://other.test:{port}/feed", limits=limits)
+        http.fetch_feed(client, f"https://other.test:{port}/feed", limits=limits)

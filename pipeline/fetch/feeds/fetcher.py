@@ -62,10 +62,11 @@ class EnqueueFn(Protocol):
 
 
 def default_enqueue(redis: Redis, settings: Settings, items: Sequence[RawItem]) -> int:
-    """Enqueue through ``pipeline.queueing`` (batched RQ jobs, JSON payloads)."""
-    from pipeline.queueing import enqueue_items  # the RQ stack only when items go out
+    """Enqueue through the producers' door: items whose text is short go to the page queue
+    (their page is fetched), the rest in batched RQ jobs; returns the jobs created."""
+    from pipeline.fetch.pages.route import route_items  # the RQ stack only when items go out
 
-    return enqueue_items(redis, settings, items).jobs
+    return route_items(redis, settings, items).enqueued.jobs
 
 
 @dataclass

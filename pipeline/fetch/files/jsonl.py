@@ -174,9 +174,14 @@ def _jsonl_item(path: Path, line: str, when: datetime) -> RawItem:
     if not isinstance(obj, dict):
         raise InvalidInput(f"a JSON {_json_type(obj)} where an object was expected", stage=STAGE)
     text = obj.get("text")
+    if text is None and isinstance(obj.get("url"), str) and obj["url"].strip():
+        text = ""  # a bare link: the page fetcher fetches and extracts it
     if not isinstance(text, str):
         what = "no" if text is None else f"a {_json_type(text)} as its"
-        raise InvalidInput(f'the object has {what} "text" (a string is required)', stage=STAGE)
+        raise InvalidInput(
+            f'the object has {what} "text" (a string is required, or a "url" alone)',
+            stage=STAGE,
+        )
     given: dict[str, str | None] = {}
     for name in _JSONL_FIELDS:
         value = obj.get(name)

@@ -12,8 +12,9 @@ from redis import Redis
 
 from pipeline.fetch.files.read import ReplayStats, replay_items
 from pipeline.fetch.files.watch import FolderWatcher
+from pipeline.fetch.pages.route import route_items
 from pipeline.models import DeadLetter, RawItem
-from pipeline.queueing import EnqueueSummary, enqueue_items
+from pipeline.queueing import EnqueueSummary
 from pipeline.settings import Settings
 from pipeline.streams.writer import BatchWriter
 
@@ -30,6 +31,7 @@ class ReplaySummary:
     stats: ReplayStats = field(default_factory=ReplayStats)
     enqueued: EnqueueSummary = field(default_factory=EnqueueSummary)
     dead_letters: int = 0
+    pages: int = 0  # bare links of .jsonl files, queued for their page
 
 
 class _DeadLetterBuffer:
@@ -76,7 +78,8 @@ def replay_paths(
     )
     if on_item is not None:
         items = _tap(items, on_item)
-    summary.enqueued = enqueue_items(redis, settings, items)
+    routed = route_items(redis, settings, items)
+    summary.enqueued, summary.pages = routed.enqueued, routed.pages
     dead.flush()
     summary.dead_letters = dead.written
     return summary
@@ -109,7 +112,7 @@ def watch_paths(
             summary = ReplaySummary()
             dead = _DeadLetterBuffer(writer)
 
-            summary.enqueued = enqueue_items(
+            routed = route_items(
                 redis,
                 settings,
                 _split(
@@ -119,6 +122,7 @@ def watch_paths(
                     dead,
                 ),
             )
+            summary.enqueued, summary.pages = routed.enqueued, routed.pages
             dead.flush()
             summary.dead_letters = dead.written
             log.info(
@@ -144,3 +148,4 @@ def _accumulate(total: ReplaySummary, part: ReplaySummary) -> None:
         total.stats.skipped_suffixes[suffix] = total.stats.skipped_suffixes.get(suffix, 0) + count
     total.enqueued.add(part.enqueued)
     total.dead_letters += part.dead_letters
+    total.pages += part.pages

@@ -4,6 +4,8 @@ The guard sits where the TCP connection is made (an httpcore network backend), s
 address that is checked is the address that is dialled: a name that resolves to a
 public address for the check and to 169.254.169.254 for the connect (DNS rebinding)
 cannot get through, because there is only one resolution and its result is used.
+:class:`AsyncGuardedBackend` is the same guard for ``httpcore.AsyncConnectionPool``: the
+look-up (``getaddrinfo`` blocks) runs on a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import socket
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
+import anyio.to_thread
 import httpcore
 
 from pipeline.errors import PermanentFetchError, TransientFetchError
@@ -22,6 +26,7 @@ from pipeline.errors import PermanentFetchError, TransientFetchError
 __all__ = [
     "AddressPolicy",
     "AddressRefused",
+    "AsyncGuardedBackend",
     "GuardedBackend",
     "Resolver",
     "SystemResolver",
@@ -217,3 +222,56 @@ class GuardedBackend(httpcore.NetworkBackend):
     def sleep(self, seconds: float) -> None:
         """Delegate to the wrapped backend."""
         self._inner.sleep(seconds)
+
+
+class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
+    """:class:`GuardedBackend` for asyncio: the same policy, the look-up off the loop."""
+
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        resolver: Resolver | None = None,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self._policy = policy
+        self._resolver: Resolver = resolver or SystemResolver()
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Connect to the first vetted address of ``host`` that answers."""
+        vet = partial(self._policy.vet, host, port, self._resolver, timeout=timeout)
+        ips = vet() if _is_ip_literal(host.strip("[]")) else await anyio.to_thread.run_sync(vet)
+        error: Exception | None = None
+        for ip in ips:
+            try:
+                return await self._inner.connect_tcp(
+                    ip,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Unix sockets are never a page's address."""
+        raise AddressRefused(f"refused to connect to unix socket {path}")
+
+    async def sleep(self, seconds: float) -> None:
+        """Delegate to the wrapped backend."""
+        await self._inner.sleep(seconds)

@@ -36,5 +36,8 @@ class FetchLimits:
             max_bytes=settings.fetch_max_bytes,
             user_agent=user_agent(settings.fetch_contact),
             allow_private=settings.fetch_allow_private,
+            allowed_hosts=frozenset(
+                h.strip().lower() for h in settings.fetch_allowed_hosts.split(",") if h.strip()
+            ),
             proxy=settings.fetch_proxy or None,
         )

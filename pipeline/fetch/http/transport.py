@@ -20,13 +20,23 @@ from pipeline.fetch.http.deadline import DeadlineBackend, remaining
 from pipeline.fetch.http.guard import AddressPolicy, GuardedBackend, Resolver, SystemResolver
 from pipeline.fetch.http.limits import FetchLimits
 
-__all__ = ["FEED_ACCEPT", "PoolTransport", "build_client"]
+__all__ = [
+    "FEED_ACCEPT",
+    "POOL_LIMITS",
+    "PoolTransport",
+    "as_httpx_errors",
+    "build_client",
+    "client_headers",
+    "core_request",
+    "core_url",
+    "make_policy",
+]
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, application/feed+json;q=0.8, */*;q=0.5"
 )
-_POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 # httpcore's exceptions and the httpx ones callers catch, most specific first.
 _ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
@@ -48,7 +58,7 @@ _ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
 
 
 @contextmanager
-def _as_httpx_errors() -> Iterator[None]:
+def as_httpx_errors() -> Iterator[None]:
     """httpcore errors re-raised as their httpx counterparts (the ones the fetch maps)."""
     try:
         yield
@@ -64,13 +74,33 @@ class _ResponseBody(httpx.SyncByteStream):
         self._stream = stream
 
     def __iter__(self) -> Iterator[bytes]:
-        with _as_httpx_errors():
+        with as_httpx_errors():
             yield from self._stream
 
     def close(self) -> None:
         close = getattr(self._stream, "close", None)
         if close is not None:
             close()
+
+
+def core_url(url: httpx.URL) -> httpcore.URL:
+    """The httpcore spelling of an httpx URL."""
+    return httpcore.URL(
+        scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+    )
+
+
+def core_request(request: httpx.Request) -> httpcore.Request:
+    """The httpcore request for an httpx one (its body stream passed through)."""
+    content = request.stream
+    assert isinstance(content, httpx.SyncByteStream | httpx.AsyncByteStream)
+    return httpcore.Request(
+        method=request.method,
+        url=core_url(request.url),
+        headers=request.headers.raw,
+        content=content,
+        extensions=request.extensions,
+    )
 
 
 class PoolTransport(httpx.BaseTransport):
@@ -81,20 +111,8 @@ class PoolTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.SyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        with _as_httpx_errors():
-            response = self.pool.handle_request(core_request)
+        with as_httpx_errors():
+            response = self.pool.handle_request(core_request(request))
         assert isinstance(response.stream, Iterable)
         return httpx.Response(
             status_code=response.status,
@@ -111,9 +129,9 @@ def _direct_transport(backend: httpcore.NetworkBackend) -> httpx.BaseTransport:
     return PoolTransport(
         httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=_POOL_LIMITS.max_connections,
-            max_keepalive_connections=_POOL_LIMITS.max_keepalive_connections,
-            keepalive_expiry=_POOL_LIMITS.keepalive_expiry,
+            max_connections=POOL_LIMITS.max_connections,
+            max_keepalive_connections=POOL_LIMITS.max_keepalive_connections,
+            keepalive_expiry=POOL_LIMITS.keepalive_expiry,
             network_backend=backend,
         )
     )
@@ -126,18 +144,13 @@ def _proxy_transport(proxy: str) -> httpx.BaseTransport:
         return httpx.HTTPTransport(proxy=config, trust_env=False)
     return PoolTransport(
         httpcore.HTTPProxy(
-            proxy_url=httpcore.URL(
-                scheme=config.url.raw_scheme,
-                host=config.url.raw_host,
-                port=config.url.port,
-                target=config.url.raw_path,
-            ),
+            proxy_url=core_url(config.url),
             proxy_auth=config.raw_auth,
             proxy_headers=config.headers.raw,
             ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=_POOL_LIMITS.max_connections,
-            max_keepalive_connections=_POOL_LIMITS.max_keepalive_connections,
-            keepalive_expiry=_POOL_LIMITS.keepalive_expiry,
+            max_connections=POOL_LIMITS.max_connections,
+            max_keepalive_connections=POOL_LIMITS.max_keepalive_connections,
+            keepalive_expiry=POOL_LIMITS.keepalive_expiry,
             network_backend=DeadlineBackend(httpcore.SyncBackend()),
         )
     )
@@ -163,11 +176,26 @@ class _ProxiedTransport(httpx.BaseTransport):
         self._inner.close()
 
 
+def make_policy(limits: FetchLimits) -> AddressPolicy:
+    """The address policy the limits describe."""
+    return AddressPolicy(limits.allow_private, frozenset(h.lower() for h in limits.allowed_hosts))
+
+
+def client_headers(limits: FetchLimits, accept: str) -> dict[str, str]:
+    """Headers every request of a guarded client carries."""
+    return {
+        "User-Agent": limits.user_agent,
+        "Accept": accept,
+        # Only encodings we decode ourselves, in bounded steps.
+        "Accept-Encoding": "gzip, deflate",
+    }
+
+
 def build_client(
     limits: FetchLimits, *, resolver: Resolver | None = None, accept: str = FEED_ACCEPT
 ) -> httpx.Client:
     """An httpx client whose every connection goes through the address guard."""
-    policy = AddressPolicy(limits.allow_private, frozenset(h.lower() for h in limits.allowed_hosts))
+    policy = make_policy(limits)
     resolver = resolver or SystemResolver()
     transport: httpx.BaseTransport
     if limits.proxy:
@@ -179,10 +207,5 @@ def build_client(
         follow_redirects=False,  # the fetch follows them itself, checking each hop
         trust_env=False,
         timeout=limits.timeout,
-        headers={
-            "User-Agent": limits.user_agent,
-            "Accept": accept,
-            # Only encodings we decode ourselves, in bounded steps.
-            "Accept-Encoding": "gzip, deflate",
-        },
+        headers=client_headers(limits, accept),
     )
