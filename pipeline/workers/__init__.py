@@ -1,2 +1,3 @@
 """RQ job functions (thin: validate, normalise, enrich, one atomic write) and worker start-up.
-Never imports HTTP or feed code: NER workers never wait on the network."""
+The job modules never import HTTP or feed code: NER never waits on the network (start-up may
+spawn the page fetcher beside the worker, in its own process)."""
