@@ -16,7 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from redis import Redis
 from redis.exceptions import RedisError
 
-from pipeline.ops.stats import OUTCOMES, feed_states, queue_depths, read_counters
+from pipeline.ops.stats import OUTCOMES, feed_coverage, feed_states, queue_depths, read_counters
 from pipeline.settings import Settings
 
 __all__ = ["PipelineCollector", "serve_metrics"]
@@ -71,6 +71,20 @@ class PipelineCollector:
         for state, count in feed_states(self.redis, s).items():
             feeds.add_metric([state], count)
         yield feeds
+        yield from self._feed_gaps()
+
+    def _feed_gaps(self) -> Iterator[Metric]:
+        coverage = feed_coverage(self.redis, self.settings)
+        gaps = CounterMetricFamily(
+            "pipeline_feed_gaps", "Polls that found every listed item of a feed new"
+        )
+        gaps.add_metric([], coverage["gaps"])
+        yield gaps
+        missed = CounterMetricFamily(
+            "pipeline_feed_missed_items", "Items probably missed in feed gaps (from item dates)"
+        )
+        missed.add_metric([], coverage["missed"])
+        yield missed
 
 
 def serve_metrics(redis: Redis, settings: Settings) -> Any:

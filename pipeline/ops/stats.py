@@ -16,7 +16,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from pipeline.fetch.feeds.health import feed_state, list_health
+from pipeline.fetch.feeds.health import FEED_STATES, coverage_counters, feed_state, list_health
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
 
@@ -24,12 +24,11 @@ __all__ = [
     "FEED_STATES",
     "OUTCOMES",
     "collect_stats",
+    "feed_coverage",
     "feed_states",
     "queue_depths",
     "read_counters",
 ]
-
-FEED_STATES = ("new", "ok", "failing", "silent")
 
 # the statuses the atomic write counts (pipeline/streams/write_batch.lua)
 OUTCOMES = ("new", "duplicate", "revision", "repeat", "dead")
@@ -72,6 +71,20 @@ def feed_states(redis: Redis, settings: Settings) -> dict[str, int]:
     return {state: states.get(state, 0) for state in FEED_STATES}
 
 
+def feed_coverage(redis: Redis, settings: Settings) -> dict[str, int]:
+    """Feed gaps over every feed: polls that found every listed item new, and the items
+    probably missed in them (estimated from the items' dates where feeds give them)."""
+    return coverage_counters(redis, settings)
+
+
+def _feed_gaps_section(redis: Redis, settings: Settings) -> dict[str, int]:
+    coverage = feed_coverage(redis, settings)
+    return {
+        "gaps detected": coverage["gaps"],
+        "items probably missed (estimated)": coverage["missed"],
+    }
+
+
 def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]:
     """Every figure an operator looks at first, grouped by section."""
     counters = read_counters(redis, settings)
@@ -99,6 +112,7 @@ def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]
             "failed": depths["failed"],
         },
         "feeds": feed_states(redis, settings),
+        "feed gaps": _feed_gaps_section(redis, settings),
         "workers": {
             "alive": len(workers),
             "busy": sum(1 for w in workers if w.get_state() == "busy"),
