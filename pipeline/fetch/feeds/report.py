@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.fetch.feeds.fetcher import FeedOutcome
 from pipeline.fetch.feeds.health import FEED_STATES, FeedHealth, feed_state, is_gapped, is_silent
+from pipeline.fetch.feeds.outcome import FeedOutcome
 
 __all__ = ["by_urgency", "format_health_table", "health_records", "summarize_outcomes"]
 
