@@ -119,7 +119,8 @@ def schedule(
     lock_ttl: float,
 ) -> None:
     """Keep polling the feeds in FEEDS, each on its own adaptive interval with back-off;
-    FEEDS is re-read when it changes; SIGTERM/SIGINT finish the fetches in flight and stop."""
+    FEEDS is re-read when it changes; SIGTERM/SIGINT give the fetches in flight 3 s, then
+    stop."""
     settings = get_settings(ctx, fetch_per_host=per_host)
     feed_list = _load(feeds_path)
     redis = connect(settings)
