@@ -5,7 +5,9 @@ Built once by the CLI or the worker start-up and passed down; tests build it dir
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -59,8 +61,28 @@ class Settings(BaseSettings):
         default=50, ge=1, description="page fetching pauses above this many queued ingest jobs"
     )
     pages_in_flight: int = Field(default=64, ge=1, description="page fetches in flight at once")
+    # feed polling intervals, in seconds
+    feed_min_interval: float = Field(
+        default=60.0, gt=0, description="a feed is never polled more often than this"
+    )
+    feed_max_interval: float = Field(
+        default=86_400.0, gt=0, description="a feed is always polled at least this often"
+    )
+    feed_start_interval: float = Field(
+        default=300.0,
+        gt=0,
+        description="a new feed's first interval; the shortest one chosen for freshness alone",
+    )
     metrics_port: int = Field(default=0, ge=0, description="Prometheus metrics port (0: off)")
     metrics_addr: str = Field(default="127.0.0.1", description="address the metrics listen on")
+
+    @model_validator(mode="after")
+    def _feed_intervals_in_order(self) -> Self:
+        if not self.feed_min_interval <= self.feed_max_interval:
+            raise ValueError(
+                "PIPELINE_FEED_MIN_INTERVAL must not exceed PIPELINE_FEED_MAX_INTERVAL"
+            )
+        return self
 
     @property
     def articles_stream(self) -> str:

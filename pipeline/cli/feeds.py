@@ -14,7 +14,7 @@ from pipeline.cli.app import cli, connect, get_settings
 from pipeline.errors import ConfigurationError
 from pipeline.fetch.feeds.feedlist import FeedList, load_feeds
 from pipeline.fetch.feeds.fetcher import fetch_all, open_context
-from pipeline.fetch.feeds.health import is_silent, list_health, load_many
+from pipeline.fetch.feeds.health import is_gapped, is_silent, list_health, load_many
 from pipeline.fetch.feeds.report import format_health_table, health_records, summarize_outcomes
 from pipeline.fetch.feeds.schedule import Scheduler, SchedulerLocked
 from pipeline.ops.metrics import serve_metrics
@@ -119,7 +119,8 @@ def schedule(
     lock_ttl: float,
 ) -> None:
     """Keep polling the feeds in FEEDS, each on its own adaptive interval with back-off;
-    FEEDS is re-read when it changes; SIGTERM/SIGINT finish the fetches in flight and stop."""
+    FEEDS is re-read when it changes; SIGTERM/SIGINT give the fetches in flight 3 s, then
+    stop."""
     settings = get_settings(ctx, fetch_per_host=per_host)
     feed_list = _load(feeds_path)
     redis = connect(settings)
@@ -140,6 +141,10 @@ def schedule(
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="A JSON array with every health field.")
 @click.option("--silent", "only_silent", is_flag=True, help="Only feeds that have gone silent.")
+@click.option("--failing", "only_failing", is_flag=True, help="Only feeds whose last poll failed.")
+@click.option(
+    "--gapped", "only_gapped", is_flag=True, help="Only feeds that lost items in the last day."
+)
 @click.option(
     "--feeds",
     "feeds_path",
@@ -147,9 +152,18 @@ def schedule(
     help="Only the feeds of this FEEDS file (default: every feed ever polled).",
 )
 @click.pass_context
-def feeds(ctx: click.Context, as_json: bool, only_silent: bool, feeds_path: Path | None) -> None:
-    """Each known feed's health: last success, last error and why, failure weight, next
-    poll, items/day; flags feeds gone silent compared with their usual rate."""
+def feeds(
+    ctx: click.Context,
+    as_json: bool,
+    only_silent: bool,
+    only_failing: bool,
+    only_gapped: bool,
+    feeds_path: Path | None,
+) -> None:
+    """Each known feed's health, failing and gapped feeds first: last success, last error
+    and why (with the server's Retry-After), failure weight, next poll, items/day, gaps
+    (polls that found every listed item new: items probably missed); flags feeds gone
+    silent compared with their usual rate. The filters combine (a feed matching any)."""
     settings = get_settings(ctx)
     feed_list = _load(feeds_path) if feeds_path else None
     redis = connect(settings)
@@ -158,8 +172,14 @@ def feeds(ctx: click.Context, as_json: bool, only_silent: bool, feeds_path: Path
         healths = list_health(redis, settings)
     else:
         healths = load_many(redis, settings, [f.url for f in feed_list.feeds])
-    if only_silent:
-        healths = [h for h in healths if is_silent(h, now)]
+    if only_silent or only_failing or only_gapped:
+        healths = [
+            h
+            for h in healths
+            if (only_silent and is_silent(h, now))
+            or (only_failing and h.consecutive_failures > 0)
+            or (only_gapped and is_gapped(h, now))
+        ]
     if as_json:
         click.echo(json.dumps(health_records(healths, now), indent=2))
     else:

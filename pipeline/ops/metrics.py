@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from pipeline.fetch.pages.frontier import Frontier
 from pipeline.fetch.pages.records import OUTCOMES as PAGE_OUTCOMES
 from pipeline.fetch.pages.records import read_outcomes
-from pipeline.ops.stats import OUTCOMES, feed_states, queue_depths, read_counters
+from pipeline.ops.stats import OUTCOMES, feed_coverage, feed_states, queue_depths, read_counters
 from pipeline.settings import Settings
 
 __all__ = ["PipelineCollector", "serve_metrics"]
@@ -74,7 +74,24 @@ class PipelineCollector:
         for state, count in feed_states(self.redis, s).items():
             feeds.add_metric([state], count)
         yield feeds
+        yield from self._feed_gaps()
+        yield from self._pages()
 
+    def _feed_gaps(self) -> Iterator[Metric]:
+        coverage = feed_coverage(self.redis, self.settings)
+        gaps = CounterMetricFamily(
+            "pipeline_feed_gaps", "Polls that found every listed item of a feed new"
+        )
+        gaps.add_metric([], coverage["gaps"])
+        yield gaps
+        missed = CounterMetricFamily(
+            "pipeline_feed_missed_items", "Items probably missed in feed gaps (from item dates)"
+        )
+        missed.add_metric([], coverage["missed"])
+        yield missed
+
+    def _pages(self) -> Iterator[Metric]:
+        s = self.settings
         counts = read_outcomes(self.redis, s)
         pages = CounterMetricFamily(
             "pipeline_page_fetches",

@@ -16,7 +16,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from pipeline.fetch.feeds.health import feed_state, list_health
+from pipeline.fetch.feeds.health import FEED_STATES, coverage_counters, feed_state, list_health
 from pipeline.fetch.pages.frontier import Frontier
 from pipeline.fetch.pages.records import read_outcomes
 from pipeline.queueing import make_queue
@@ -26,13 +26,12 @@ __all__ = [
     "FEED_STATES",
     "OUTCOMES",
     "collect_stats",
+    "feed_coverage",
     "feed_states",
     "page_figures",
     "queue_depths",
     "read_counters",
 ]
-
-FEED_STATES = ("new", "ok", "failing", "silent")
 
 # the statuses the atomic write counts (pipeline/streams/write_batch.lua)
 OUTCOMES = ("new", "duplicate", "revision", "repeat", "dead")
@@ -91,6 +90,20 @@ def page_figures(redis: Redis, settings: Settings) -> dict[str, Any]:
     }
 
 
+def feed_coverage(redis: Redis, settings: Settings) -> dict[str, int]:
+    """Feed gaps over every feed: polls that found every listed item new, and the items
+    probably missed in them (estimated from the items' dates where feeds give them)."""
+    return coverage_counters(redis, settings)
+
+
+def _feed_gaps_section(redis: Redis, settings: Settings) -> dict[str, int]:
+    coverage = feed_coverage(redis, settings)
+    return {
+        "gaps detected": coverage["gaps"],
+        "items probably missed (estimated)": coverage["missed"],
+    }
+
+
 def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]:
     """Every figure an operator looks at first, grouped by section."""
     counters = read_counters(redis, settings)
@@ -118,6 +131,7 @@ def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]
             "failed": depths["failed"],
         },
         "feeds": feed_states(redis, settings),
+        "feed gaps": _feed_gaps_section(redis, settings),
         "pages": page_figures(redis, settings),
         "workers": {
             "alive": len(workers),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -54,16 +55,19 @@ def make_rss(
     title: str = "Test feed",
     ttl_minutes: int | None = None,
     guid: bool = True,
+    dates: Sequence[float] | None = None,
 ) -> bytes:
-    """An RSS 2.0 document with one <item> per (key, text)."""
+    """An RSS 2.0 document with one <item> per (key, text); every item dated alike unless
+    ``dates`` (UNIX seconds, one per item) are given."""
     ttl = f"<ttl>{ttl_minutes}</ttl>" if ttl_minutes else ""
     entries = []
-    for key, text in items:
+    for n, (key, text) in enumerate(items):
         guid_xml = f"<guid isPermaLink='false'>{escape(key)}</guid>" if guid else ""
+        date = formatdate(dates[n], usegmt=True) if dates else "Mon, 01 Dec 2025 10:00:00 GMT"
         entries.append(
             f"<item><title>{escape(key)}</title><link>https://news.example/{escape(key)}</link>"
             f"{guid_xml}<description>{escape(text)}</description>"
-            "<pubDate>Mon, 01 Dec 2025 10:00:00 GMT</pubDate></item>"
+            f"<pubDate>{date}</pubDate></item>"
         )
     return (
         "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
@@ -71,6 +75,15 @@ def make_rss(
         + "".join(entries)
         + "</channel></rss>"
     ).encode()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Says nothing when a client hung up before its answer (a fetch that timed out)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            return
+        super().handle_error(request, client_address)
 
 
 @dataclass
@@ -168,7 +181,7 @@ class FeedServer:
                 if status != 304:
                     self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(

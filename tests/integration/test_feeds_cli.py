@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.fetch.feeds.health import FeedHealth, save_health
+from pipeline.fetch.feeds.health import FeedHealth, load_health, save_health
 from pipeline.settings import Settings
 from tests.conftest import RedisServer
 from tests.integration.feeds_server import FeedServer, Route, make_rss
@@ -121,3 +121,99 @@ def test_feeds_lists_health_and_flags_silent_feeds(
     assert main(["feeds", "--feeds", str(only), "--json"]) == 0
     states = {r["url"]: r["state"] for r in json.loads(capsys.readouterr().out)}
     assert states == {"https://quiet.example/rss": "silent", "https://never.example/rss": "new"}
+
+
+def test_feeds_shows_failing_and_gapped_first_with_retry_after(
+    env: Settings, redis_client: object, capsys: pytest.CaptureFixture[str]
+):
+    """`pipeline feeds` lists failing feeds, then gapped ones, then the rest; shows the
+    server's Retry-After and the gap; --failing and --gapped keep only those."""
+    now = time.time()
+    ok = FeedHealth(
+        url="https://a.example/ok", fetches=9, successes=9, last_success=now - 60, interval=300
+    )
+    gapped = FeedHealth(
+        url="https://b.example/busy",
+        fetches=9,
+        successes=9,
+        last_success=now - 30,
+        listed=50,
+        gaps=3,
+        last_gap_at=now - 30,
+        last_gap_missed=310,
+        missed_total=400,
+    )
+    throttled = FeedHealth(
+        url="https://c.example/throttled",
+        fetches=1,
+        consecutive_failures=1,
+        failure_weight=1.0,
+        last_error="server answered 429 Too Many Requests",
+        last_error_at=now - 5,
+        last_error_kind="transient",
+        last_error_status=429,
+        retry_after=30.0,
+        next_poll=now + 25,
+    )
+    for health in (ok, gapped, throttled):
+        save_health(redis_client, env, health)  # type: ignore[arg-type]
+    assert main(["feeds"]) == 0
+    out = capsys.readouterr().out
+    heads = [line.split()[0] for line in out.splitlines() if not line.startswith(" ")]
+    assert heads[:3] == ["FAILING", "GAPPED", "OK"]
+    assert "(transient HTTP 429): server answered 429 Too Many Requests;" in out
+    assert "server asked to wait 30s (Retry-After)" in out
+    assert "no listed item (of 50) seen before, ~310 items probably missed;" in out
+    assert "3 gaps, ~400 missed in all" in out
+    assert out.splitlines()[-1] == "1 failing, 1 gapped, 1 ok"
+    assert main(["feeds", "--failing", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["url"] for r in records] == [throttled.url]
+    assert records[0]["retry_after"] == 30.0
+    assert main(["feeds", "--gapped", "--failing", "--json"]) == 0
+    assert [r["url"] for r in json.loads(capsys.readouterr().out)] == [throttled.url, gapped.url]
+
+
+def test_stats_count_feed_gaps(
+    env: Settings, redis_client: object, capsys: pytest.CaptureFixture[str]
+):
+    """`pipeline stats` counts gaps over every feed and the items they probably cost."""
+    save_health(
+        redis_client,  # type: ignore[arg-type]
+        env,
+        FeedHealth(url="https://b.example/busy", fetches=2, last_gap_at=time.time()),
+        counters={"gaps": 1, "missed": 310},
+    )
+    assert main(["stats", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["feed gaps"] == {"gaps detected": 1, "items probably missed (estimated)": 310}
+    assert figures["feeds"]["gapped"] == 1
+    assert main(["stats"]) == 0
+    assert "gaps detected" in capsys.readouterr().out
+
+
+def test_interval_settings_come_from_the_environment(
+    server: FeedServer,
+    env: Settings,
+    redis_client: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    """PIPELINE_FEED_START_INTERVAL sets a new (hourly) feed's next poll; a minimum above
+    the maximum is a usage error that names both settings."""
+    hourly = [time.time() - n * 3600 for n in range(5)]
+    server.routes["/news"] = Route(make_rss([(f"a{n}", "x") for n in range(5)], dates=hourly))
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(server.url("/news") + "\n")
+    monkeypatch.setenv("PIPELINE_FEED_START_INTERVAL", "120")
+    assert main(["fetch", "--feeds", str(feeds)]) == 0
+    health = load_health(redis_client, env, server.url("/news"))  # type: ignore[arg-type]
+    assert health.next_poll is not None and health.last_success is not None
+    assert 108 <= health.next_poll - health.last_success <= 132  # 120 s +/- 10 % jitter
+    monkeypatch.setenv("PIPELINE_FEED_MIN_INTERVAL", "600")
+    monkeypatch.setenv("PIPELINE_FEED_MAX_INTERVAL", "300")
+    capsys.readouterr()
+    assert main(["fetch", "--feeds", str(feeds)]) == 2
+    err = capsys.readouterr().err
+    assert "PIPELINE_FEED_MIN_INTERVAL must not exceed PIPELINE_FEED_MAX_INTERVAL" in err

@@ -14,7 +14,6 @@ from pipeline.fetch.feeds.feedlist import FeedSpec
 from pipeline.fetch.feeds.fetcher import FetchContext, default_enqueue, fetch_all, fetch_one
 from pipeline.fetch.feeds.health import load_health
 from pipeline.fetch.feeds.parse import feed as feedparse
-from pipeline.fetch.feeds.policy import MAX_INTERVAL, MIN_INTERVAL
 from pipeline.fetch.http import FetchLimits, build_client
 from pipeline.fetch.pages.frontier import Frontier
 from pipeline.queueing import load_payload, make_queue
@@ -30,6 +29,8 @@ from tests.integration.feeds_server import (
 )
 
 pytestmark = pytest.mark.integration
+
+MAX_INTERVAL = Settings().feed_max_interval
 
 
 @pytest.fixture
@@ -184,13 +185,14 @@ def test_short_items_wait_for_their_page_and_whole_articles_do_not(
 def test_429_with_retry_after_pushes_the_next_poll(
     server: FeedServer, make_ctx: Callable[..., FetchContext]
 ):
-    """A 429 with Retry-After is a light failure, and the next poll waits at least that long."""
+    """A 429 with Retry-After is a light failure, and the next poll waits exactly that long."""
     server.routes["/busy"] = Route(b"slow down", status=429, headers={"Retry-After": "7200"})
     ctx = make_ctx()
     outcome = fetch_one(ctx, FeedSpec(server.url("/busy")))
     health = load_health(ctx.redis, ctx.settings, server.url("/busy"))
     assert outcome.outcome == "error" and outcome.error_status == 429
-    assert health.next_poll is not None and health.next_poll - T0 >= 7200
+    assert health.next_poll is not None and health.next_poll - T0 == 7200
+    assert health.retry_after == 7200
     assert health.failure_weight == 1.0
     assert health.last_error_kind == "transient"
 
@@ -198,7 +200,8 @@ def test_429_with_retry_after_pushes_the_next_poll(
 def test_failures_back_off_to_the_ceiling_and_never_disable(
     server: FeedServer, make_ctx: Callable[..., FetchContext]
 ):
-    """Each consecutive failure doubles the delay up to 24 h; polling goes on; success resets."""
+    """The first failure waits the normal interval, each further one doubles it up to 24 h;
+    polling goes on; success resets."""
     server.routes["/down"] = Route(b"oops", status=500)
     ctx = make_ctx()
     clock: FakeClock = ctx.clock  # type: ignore[assignment]
@@ -209,8 +212,8 @@ def test_failures_back_off_to_the_ceiling_and_never_disable(
         assert outcome.next_poll is not None
         delays.append(outcome.next_poll - clock.t)
         clock.t = outcome.next_poll
-    assert delays[:7] == [1200, 2400, 4800, 9600, 19200, 38400, 76800]
-    assert delays[7:] == [MAX_INTERVAL] * 3
+    assert delays[:8] == [600, 1200, 2400, 4800, 9600, 19200, 38400, 76800]
+    assert delays[8:] == [MAX_INTERVAL] * 2
     assert len(server.hits("/down")) == 10
     server.routes["/down"] = Route(make_rss(_items(1)))
     back = fetch_one(ctx, feed)
@@ -268,9 +271,16 @@ def test_a_crash_in_one_feed_is_recorded_and_others_go_on(
 
 
 def _simulate(
-    server: FeedServer, ctx: FetchContext, *, per_hour: float, hours: float, ttl: int | None = None
-) -> float:
-    """Poll a feed that gains ``per_hour`` items an hour; return the last base interval."""
+    server: FeedServer,
+    ctx: FetchContext,
+    *,
+    per_hour: float,
+    hours: float,
+    ttl: int | None = None,
+    listed: int = 10,
+) -> tuple[float, int]:
+    """Poll a feed that gains ``per_hour`` items an hour and lists its ``listed`` newest;
+    return the last base interval and how many items were never enqueued."""
     clock: FakeClock = ctx.clock  # type: ignore[assignment]
     feed = FeedSpec(server.url("/rate"))
     produced, owed = 0, 0.0
@@ -278,7 +288,8 @@ def _simulate(
     while clock.t < end:
         server.routes["/rate"] = Route(
             make_rss(
-                [(f"i{n}", "t") for n in range(max(0, produced - 10), produced)], ttl_minutes=ttl
+                [(f"i{n}", "t") for n in range(max(0, produced - listed), produced)],
+                ttl_minutes=ttl,
             )
         )
         outcome = fetch_one(ctx, feed)
@@ -289,29 +300,51 @@ def _simulate(
         clock.t = outcome.next_poll
     interval = load_health(ctx.redis, ctx.settings, feed.url).interval
     assert interval is not None
-    return interval
+    enqueued = {item.guid for item in ctx.enqueue.items}  # type: ignore[attr-defined]
+    # the items published after the last poll are not lost yet: they are still listed
+    lost = sum(1 for n in range(max(0, produced - listed)) if f"i{n}" not in enqueued)
+    return interval, lost
 
 
 def test_interval_follows_a_busy_feed_down(
     server: FeedServer, make_ctx: Callable[..., FetchContext]
 ):
     """A feed with 6 new items an hour ends up polled about every 10 minutes."""
-    interval = _simulate(server, make_ctx(), per_hour=6, hours=24)
+    interval, lost = _simulate(server, make_ctx(), per_hour=6, hours=24)
     assert 480 <= interval <= 780
+    assert lost == 0
 
 
 def test_interval_follows_a_quiet_feed_up(
     server: FeedServer, make_ctx: Callable[..., FetchContext]
 ):
     """A feed with one item a day ends up polled every many hours, within the ceiling."""
-    interval = _simulate(server, make_ctx(), per_hour=1 / 24, hours=24 * 10)
+    interval, lost = _simulate(server, make_ctx(), per_hour=1 / 24, hours=24 * 10)
     assert 12 * 3600 <= interval <= MAX_INTERVAL
+    assert lost == 0
 
 
-def test_ttl_is_a_floor_for_a_busy_feed(server: FeedServer, make_ctx: Callable[..., FetchContext]):
-    """A busy feed that says <ttl>120</ttl> is not polled more often than every 2 hours."""
-    interval = _simulate(server, make_ctx(), per_hour=30, hours=24, ttl=120)
+def test_ttl_is_a_floor_for_a_busy_feed_that_lists_enough(
+    server: FeedServer, make_ctx: Callable[..., FetchContext]
+):
+    """A busy feed that says <ttl>120</ttl> and lists 200 items (more than it publishes in
+    2 hours) is not polled more often than every 2 hours."""
+    interval, lost = _simulate(server, make_ctx(), per_hour=30, hours=24, ttl=120, listed=200)
     assert interval == 7200
+    assert lost == 0
+
+
+def test_ttl_does_not_make_a_busy_feed_lose_items(
+    server: FeedServer, make_ctx: Callable[..., FetchContext]
+):
+    """The same feed listing only 10 items would lose 50 of every 60 at its ttl: it is
+    polled every 400 s instead (a third of a listing), and loses nothing once its rate is
+    known."""
+    interval, lost = _simulate(server, make_ctx(), per_hour=30, hours=24, ttl=120, listed=10)
+    assert interval == pytest.approx(400, rel=0.25)
+    health = load_health(make_ctx().redis, make_ctx().settings, server.url("/rate"))
+    assert lost <= 60 + 10 * health.gaps  # only in the first poll's ttl, and it was seen
+    assert health.gaps >= 1
 
 
 def test_cache_control_max_age_is_a_floor(
@@ -329,10 +362,11 @@ def test_cache_control_max_age_is_a_floor(
 def test_bounds_hold_for_a_pinned_interval(
     server: FeedServer, make_ctx: Callable[..., FetchContext]
 ):
-    """interval=1m in FEEDS is raised to the 5-minute floor."""
+    """interval=1m in FEEDS is raised to the floor (PIPELINE_FEED_MIN_INTERVAL)."""
     server.routes["/pin"] = Route(make_rss(_items(1)))
-    outcome = fetch_one(make_ctx(), FeedSpec(server.url("/pin"), interval=60))
-    assert outcome.next_poll is not None and outcome.next_poll - T0 == MIN_INTERVAL
+    ctx = make_ctx(feed_min_interval=300)
+    outcome = fetch_one(ctx, FeedSpec(server.url("/pin"), interval=60))
+    assert outcome.next_poll is not None and outcome.next_poll - T0 == 300
 
 
 @pytest.mark.parametrize("per_host", [2, 4])

@@ -161,7 +161,11 @@ def test_lock_renewal_only_by_its_owner(ctx: FetchContext):
 
 
 def _spawn(
-    redis_server: RedisServer, feeds: Path, prefix: str, *extra: str
+    redis_server: RedisServer,
+    feeds: Path,
+    prefix: str,
+    *extra: str,
+    env_extra: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     env = {
         **os.environ,
@@ -169,6 +173,7 @@ def _spawn(
         "PIPELINE_PREFIX": prefix,
         "PIPELINE_FETCH_ALLOW_PRIVATE": "true",
         "PIPELINE_LOG_LEVEL": "INFO",
+        **(env_extra or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline", "--log-json", "schedule", "--feeds", str(feeds), *extra],
@@ -208,6 +213,51 @@ def test_sigterm_finishes_in_flight_fetches_and_releases_the_lock(
     settings = Settings(redis_url=redis_server.url, prefix="sig:")
     health = load_health(redis_client, settings, server.url("/slow"))
     assert health.last_outcome == "new"  # the fetch in flight was finished and recorded
+    assert redis_client.get(settings.key("scheduler", "lock")) is None
+
+
+def _wait_for(condition: Callable[[], bool], proc: subprocess.Popen[str], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not condition():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_sigterm_abandons_a_hung_fetch_and_ends_within_seconds(
+    server: FeedServer, redis_server: RedisServer, redis_client: Any, tmp_path: Path
+):
+    """A poll hangs (no answer within the 30 s fetch timeout); SIGTERM still ends the
+    scheduler within a few seconds, releases the lock, and records nothing for the
+    abandoned poll: the feed keeps the schedule it had."""
+    server.routes["/hang"] = Route(make_rss([("h1", "t")]))
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(server.url("/hang") + "\n")
+    settings = Settings(redis_url=redis_server.url, prefix="hang:")
+    fast = {
+        "PIPELINE_FEED_MIN_INTERVAL": "1",
+        "PIPELINE_FEED_START_INTERVAL": "1",
+        "PIPELINE_FETCH_TIMEOUT": "30",
+    }
+    proc = _spawn(redis_server, feeds, "hang:", env_extra=fast)
+    try:
+        url = server.url("/hang")
+        _wait_for(lambda: load_health(redis_client, settings, url).fetches == 1, proc, "a poll")
+        before = load_health(redis_client, settings, url)
+        server.routes["/hang"] = Route(make_rss([("h1", "t")]), delay=120)
+        _wait_for(lambda: len(server.hits("/hang")) == 2, proc, "the hung poll")
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        _, err = proc.communicate(timeout=20)
+        took = time.monotonic() - signalled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert took < 6, f"the scheduler took {took:.1f} s to stop"
+    assert "scheduler_fetches_abandoned" in err and "scheduler_stopped" in err
+    assert load_health(redis_client, settings, url) == before  # its schedule, untouched
     assert redis_client.get(settings.key("scheduler", "lock")) is None
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 from collections.abc import Callable
 
 import pytest
 import redis
 
+from pipeline.fetch.feeds.health import FeedHealth, save_health
 from pipeline.models import EnrichedArticle, utc_now
 from pipeline.ops.localredis import free_port
 from pipeline.ops.metrics import serve_metrics
@@ -58,3 +60,20 @@ def test_metrics_say_when_redis_is_down() -> None:
 def test_no_server_when_the_port_is_zero(settings: Settings, redis_client: redis.Redis) -> None:
     """Metrics are off by default."""
     assert serve_metrics(redis_client, settings) is None
+
+
+def test_metrics_count_feed_gaps(
+    make_settings: Callable[..., Settings], redis_client: redis.Redis
+) -> None:
+    """Gaps detected over every feed, and the items they probably cost, are counters."""
+    settings = make_settings(metrics_port=free_port())
+    gapped = FeedHealth(url="https://b.example/busy", fetches=2, last_gap_at=time.time())
+    save_health(redis_client, settings, gapped, counters={"gaps": 2, "missed": 45})
+    server = serve_metrics(redis_client, settings)
+    try:
+        text = _scrape(settings.metrics_port)
+    finally:
+        server.shutdown()
+    assert "pipeline_feed_gaps_total 2.0" in text
+    assert "pipeline_feed_missed_items_total 45.0" in text
+    assert 'pipeline_feeds{state="gapped"} 1.0' in text

@@ -24,21 +24,21 @@ from redis.exceptions import RedisError
 
 from pipeline.errors import FetchError, PermanentFetchError
 from pipeline.fetch import http as fetch_http
+from pipeline.fetch.feeds.coverage import Gap, find_gap, listing_dates
 from pipeline.fetch.feeds.feedlist import FeedSpec
-from pipeline.fetch.feeds.health import (
+from pipeline.fetch.feeds.health import FeedHealth, load_health, save_health
+from pipeline.fetch.feeds.items import filter_seen, mark_seen
+from pipeline.fetch.feeds.outcome import FeedOutcome
+from pipeline.fetch.feeds.parse import feed as feedparse
+from pipeline.fetch.feeds.policy import PollBounds, PollHints, parse_max_age
+from pipeline.fetch.feeds.pool import HostPool
+from pipeline.fetch.feeds.transitions import (
     HARD_WEIGHT,
-    FeedHealth,
-    Outcome,
     after_failure,
     after_success,
     failure_weight,
-    load_health,
-    save_health,
+    schedule_next,
 )
-from pipeline.fetch.feeds.items import filter_seen, mark_seen
-from pipeline.fetch.feeds.parse import feed as feedparse
-from pipeline.fetch.feeds.policy import PollHints, base_interval, next_delay, parse_max_age
-from pipeline.fetch.feeds.pool import HostPool
 from pipeline.models import RawItem
 from pipeline.settings import Settings
 
@@ -81,6 +81,11 @@ class FetchContext:
     clock: Callable[[], float] = time.time
     rng: random.Random = field(default_factory=random.Random)
 
+    @property
+    def bounds(self) -> PollBounds:
+        """The polling interval bounds from the settings."""
+        return PollBounds.from_settings(self.settings)
+
 
 @contextmanager
 def open_context(
@@ -95,43 +100,18 @@ def open_context(
 
 
 @dataclass(frozen=True)
-class FeedOutcome:
-    """What one poll of one feed did."""
+class _Polled:
+    """One poll's result before its next poll is planned."""
 
-    url: str
-    outcome: Outcome
-    new_items: int = 0  # never seen before
-    changed_items: int = 0  # seen before with other content: a revision
-    skipped_items: int = 0  # seen before, unchanged
-    jobs: int = 0
-    error: str | None = None
-    error_status: int | None = None
-    warning: str | None = None
-    next_poll: float | None = None
-    elapsed: float = 0.0
-
-    @property
-    def enqueued(self) -> int:
-        """Items that went on the queue."""
-        return self.new_items + self.changed_items
-
-    def describe(self) -> str:
-        """One human line: what happened to this feed."""
-        if self.outcome == "error":
-            status = f" (HTTP {self.error_status})" if self.error_status else ""
-            return f"error         {self.url}: {self.error}{status}"
-        if self.outcome == "not_modified":
-            return f"not modified  {self.url}"
-        if self.outcome == "unchanged":
-            return f"unchanged     {self.url}"
-        detail = f"{self.new_items} new, {self.changed_items} changed, {self.skipped_items} seen"
-        warning = f" [warning: {self.warning}]" if self.warning else ""
-        return f"new items     {self.url}: {detail}{warning}"
+    outcome: FeedOutcome
+    health: FeedHealth
+    hints: PollHints
+    at: float  # when the answer (or the error) came
+    listing_rate: float | None = None
+    gap: Gap | None = None
 
 
-def _poll(
-    ctx: FetchContext, feed: FeedSpec, health: FeedHealth, now: float
-) -> tuple[FeedOutcome, FeedHealth, PollHints]:
+def _poll(ctx: FetchContext, feed: FeedSpec, health: FeedHealth, started: float) -> _Polled:
     response = fetch_http.fetch_feed(
         ctx.client,
         feed.url,
@@ -139,17 +119,20 @@ def _poll(
         etag=health.etag,
         last_modified=health.last_modified,
     )
+    now = ctx.clock()
     hints = PollHints(
         max_age=parse_max_age(response.headers.get("cache-control")), ttl=health.hint_floor
     )
     validators: dict[str, Any] = {"etag": response.etag, "last_modified": response.last_modified}
     if response.status == 304 or response.body is None:
-        outcome = FeedOutcome(feed.url, "not_modified")
-        return outcome, after_success(health, now=now, outcome="not_modified", **validators), hints
+        health = after_success(
+            health, now=now, started=started, outcome="not_modified", **validators
+        )
+        return _Polled(FeedOutcome(feed.url, "not_modified"), health, hints, now)
     body_hash = hashlib.blake2b(response.body, digest_size=20).hexdigest()
     if body_hash == health.content_hash:
-        outcome = FeedOutcome(feed.url, "unchanged")
-        return outcome, after_success(health, now=now, outcome="unchanged", **validators), hints
+        health = after_success(health, now=now, started=started, outcome="unchanged", **validators)
+        return _Polled(FeedOutcome(feed.url, "unchanged"), health, hints, now)
     parsed = feedparse.parse_feed(
         response.body,
         feed_url=feed.url,
@@ -164,16 +147,29 @@ def _poll(
     seen = filter_seen(ctx.redis, ctx.settings, feed.url, items)
     jobs = ctx.enqueue(ctx.redis, ctx.settings, seen.to_enqueue) if seen.to_enqueue else 0
     mark_seen(ctx.redis, ctx.settings, seen)  # only after the queue has them
-    hints = replace(hints, ttl=parsed.ttl_seconds, update_period=parsed.update_period_seconds)
+    declared = PollHints(ttl=parsed.ttl_seconds, update_period=parsed.update_period_seconds)
+    hints = replace(hints, ttl=declared.ttl, update_period=declared.update_period)
+    listing = listing_dates((i.published for i in items), listed=seen.listed, now=now)
+    previous_listed = health.listed if health.listed is not None else min(health.items_total, 1)
+    gap = find_gap(
+        previous_listed=previous_listed,
+        known=seen.known,
+        listing=listing,
+        previous_newest=health.newest_item_at,
+        previous_poll=health.last_success,
+    )
     health = after_success(
         health,
         now=now,
+        started=started,
         outcome="new",
         new_items=len(seen.new),
         content_hash=body_hash,
         title=parsed.title,
-        hint_floor=hints.floor or None,
+        hint_floor=declared.floor or None,
         warning=parsed.warning,
+        listing=listing,
+        gap=gap,
         **validators,
     )
     outcome = FeedOutcome(
@@ -184,13 +180,13 @@ def _poll(
         skipped_items=seen.skipped,
         jobs=jobs,
         warning=parsed.warning,
+        gap=gap is not None,
+        missed=gap.missed if gap else None,
     )
-    return outcome, health, hints
+    return _Polled(outcome, health, hints, now, listing.rate_per_second, gap)
 
 
-def _failed(
-    health: FeedHealth, now: float, exc: Exception
-) -> tuple[FeedOutcome, FeedHealth, PollHints]:
+def _failed(health: FeedHealth, started: float, now: float, exc: Exception) -> _Polled:
     if isinstance(exc, FetchError):
         reason, status, weight = exc.reason, exc.status, failure_weight(exc)
         permanent, retry_after = isinstance(exc, PermanentFetchError), exc.retry_after
@@ -198,62 +194,79 @@ def _failed(
         reason, status, weight = f"unexpected {type(exc).__name__}: {exc}", None, HARD_WEIGHT
         permanent, retry_after = True, None
     health = after_failure(
-        health, now=now, reason=reason, permanent=permanent, status=status, weight=weight
+        health,
+        now=now,
+        started=started,
+        reason=reason,
+        permanent=permanent,
+        status=status,
+        weight=weight,
+        retry_after=retry_after,
     )
     outcome = FeedOutcome(health.url, "error", error=reason, error_status=status)
-    return outcome, health, PollHints(ttl=health.hint_floor, retry_after=retry_after)
+    return _Polled(outcome, health, PollHints(ttl=health.hint_floor, retry_after=retry_after), now)
 
 
 def fetch_one(ctx: FetchContext, feed: FeedSpec) -> FeedOutcome:
     """Poll one feed once, enqueue its new items, record its health and next poll."""
     bound = log.bind(feed=feed.url)
-    started = time.monotonic()
-    now = ctx.clock()
+    started_monotonic = time.monotonic()
+    started = ctx.clock()
     health = load_health(ctx.redis, ctx.settings, feed.url)
     if feed.name and health.name != feed.name:
         health = replace(health, name=feed.name)
+    before = health
     try:
-        outcome, health, hints = _poll(ctx, feed, health, now)
+        polled = _poll(ctx, feed, health, started)
     except RedisError:
         raise  # nothing can be recorded; the caller reports it
     except Exception as exc:
         if not isinstance(exc, FetchError):
             bound.exception("feed_crashed")
-        outcome, health, hints = _failed(health, now, exc)
-    if outcome.outcome == "error":
-        base = health.interval or base_interval(
-            rate_per_second=health.rate_per_second, pinned=feed.interval, hints=hints
-        )
-    else:
-        base = base_interval(
-            rate_per_second=health.rate_per_second, pinned=feed.interval, hints=hints
-        )
-    delay = next_delay(
-        base,
-        consecutive_failures=health.consecutive_failures,
-        retry_after=hints.retry_after,
+        polled = _failed(health, started, ctx.clock(), exc)  # dated when it happened
+    health = schedule_next(
+        polled.health,
+        now=polled.at,
+        bounds=ctx.bounds,
+        pinned=feed.interval,
+        hints=polled.hints,
+        listing_rate=polled.listing_rate,
+        gap=polled.gap,
         jitter=ctx.rng.uniform(-1.0, 1.0),
     )
-    health = replace(health, interval=base, next_poll=now + delay)
-    save_health(ctx.redis, ctx.settings, health)
-    outcome = replace(outcome, next_poll=health.next_poll, elapsed=time.monotonic() - started)
+    gap = polled.gap
+    counters = {"gaps": 1, "missed": gap.missed or 0} if gap else None
+    save_health(ctx.redis, ctx.settings, health, counters=counters)
+    outcome = replace(
+        polled.outcome, next_poll=health.next_poll, elapsed=time.monotonic() - started_monotonic
+    )
+    next_in = round((health.next_poll or polled.at) - polled.at)
     if outcome.outcome == "error":
         bound.warning(
             "feed_failed",
             reason=outcome.error,
             status=outcome.error_status,
             failures=health.consecutive_failures,
-            retry_in=round(delay),
+            retry_after=health.retry_after,
+            retry_in=next_in,
         )
-    else:
-        bound.info(
-            "feed_fetched",
-            outcome=outcome.outcome,
-            new=outcome.new_items,
-            changed=outcome.changed_items,
-            warning=outcome.warning,
-            next_in=round(delay),
+        return outcome
+    if gap is not None:
+        bound.warning(
+            "feed_gap",
+            listed=gap.listed,
+            missed_estimate=gap.missed,
+            since_last_success=round(polled.at - (before.last_success or polled.at)),
+            next_in=next_in,
         )
+    bound.info(
+        "feed_fetched",
+        outcome=outcome.outcome,
+        new=outcome.new_items,
+        changed=outcome.changed_items,
+        warning=outcome.warning,
+        next_in=next_in,
+    )
     return outcome
 
 

@@ -1,33 +1,34 @@
-"""Per-feed health in Redis: validators, content hash, successes, failures, rate, next poll.
+"""Per-feed health in Redis: validators, content hash, successes, failures, rate, gaps, next
+poll; and the one-word state each feed is in.
 
 Each feed is one hash at ``<prefix>feed:<hash of url>``; the set ``<prefix>feeds`` indexes
-the URLs. Times are UNIX seconds (UTC). The transitions (``after_success``,
-``after_failure``) are pure; ``load_health`` and ``save_health`` are the only I/O.
+the URLs; ``<prefix>feeds:coverage`` counts gaps over every feed (for stats and metrics).
+Times are UNIX seconds (UTC). How a poll changes a feed's health is in ``transitions``;
+``load_health`` and ``save_health`` are the only I/O.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
 from redis import Redis
 
-from pipeline.errors import FetchError, PermanentFetchError
-from pipeline.fetch.feeds.policy import PRIOR_ITEMS, PRIOR_SECONDS, update_rate
+from pipeline.fetch.feeds.policy import PRIOR_ITEMS, PRIOR_SECONDS
 from pipeline.settings import Settings
 
 __all__ = [
-    "HARD_WEIGHT",
-    "NETWORK_WEIGHT",
-    "STATUS_WEIGHT",
+    "FEED_STATES",
+    "GAP_RECENT_SECONDS",
     "FeedHealth",
-    "after_failure",
-    "after_success",
-    "failure_weight",
+    "Outcome",
+    "coverage_counters",
     "feed_key",
     "feed_state",
+    "is_gapped",
     "is_silent",
     "list_health",
     "load_health",
@@ -37,12 +38,10 @@ __all__ = [
 
 Outcome = Literal["new", "not_modified", "unchanged", "error"]
 
-# Hard errors (refused address, malformed, too big, 401/403...) say something is wrong with
-# the feed; 404/410/429/5xx may be a bad day; a DNS or connection hiccup is the lightest.
-HARD_WEIGHT = 3.0
-STATUS_WEIGHT = 1.0
-NETWORK_WEIGHT = 0.5
-_STATUS_ERRORS = frozenset({404, 408, 410, 429})
+# The words `pipeline feeds`, stats and metrics use, in the order an operator should look.
+FEED_STATES = ("failing", "gapped", "silent", "new", "ok")
+# A feed whose listing overflowed within this long is shown as gapped.
+GAP_RECENT_SECONDS = 86_400.0
 # A usual rate needs a few items to be trusted before silence is flagged.
 _SILENCE_MIN_ITEMS = 5
 _SILENCE_FACTOR = 4.0
@@ -53,20 +52,30 @@ _FLOATS = {
     "last_fetch",
     "last_success",
     "last_error_at",
+    "retry_after",
     "failure_weight",
     "next_poll",
     "interval",
     "hint_floor",
     "rate_items",
     "rate_seconds",
+    "recent_items",
+    "recent_seconds",
+    "last_rate",
     "last_new_item",
+    "newest_item_at",
     "usual_rate",
+    "last_gap_at",
 }
 _INTS = {
     "last_error_status",
     "consecutive_failures",
     "items_counted",
     "items_total",
+    "listed",
+    "gaps",
+    "last_gap_missed",
+    "missed_total",
     "fetches",
     "successes",
 }
@@ -83,25 +92,35 @@ class FeedHealth:
     last_modified: str | None = None  # sent back exactly as received
     content_hash: str | None = None  # of the last body parsed successfully
     first_seen: float | None = None
-    last_fetch: float | None = None
+    last_fetch: float | None = None  # when the last poll started
     last_outcome: Outcome | None = None
-    last_success: float | None = None
-    last_error_at: float | None = None
+    last_success: float | None = None  # when the last successful poll got its answer
+    last_error_at: float | None = None  # when the last error happened (a timeout: its end)
     last_error: str | None = None
     last_error_kind: str | None = None  # "transient" or "permanent"
     last_error_status: int | None = None
+    retry_after: float | None = None  # seconds the server asked to wait, on the last error
     last_warning: str | None = None  # e.g. a malformed feed that still yielded its entries
     failure_weight: float = 0.0
     consecutive_failures: int = 0
     next_poll: float | None = None
-    interval: float | None = None  # base interval before back-off and jitter
+    interval: float | None = None  # the normal interval, before back-off and jitter
     hint_floor: float | None = None  # the feed's <ttl> / sy:updatePeriod, in seconds
-    rate_items: float = PRIOR_ITEMS
+    rate_items: float = PRIOR_ITEMS  # long-term rate: decayed sums, with a prior
     rate_seconds: float = PRIOR_SECONDS
+    recent_items: float = 0.0  # recent rate: sums over the last few polls
+    recent_seconds: float = 0.0
+    last_rate: float = 0.0  # items/s between the last two successful polls
     items_counted: int = 0  # new items counted into the rate (a first fetch's backlog is not)
     items_total: int = 0  # items enqueued over the feed's life
+    listed: int | None = None  # distinct items in the last listing parsed
+    newest_item_at: float | None = None  # publication date of the newest item listed
     last_new_item: float | None = None
     usual_rate: float | None = None  # items/day when the last new item arrived
+    gaps: int = 0  # polls that found every listed item new
+    last_gap_at: float | None = None
+    last_gap_missed: int | None = None  # items probably missed then (None: no dates to tell)
+    missed_total: int = 0  # items probably missed over the feed's life (dated gaps only)
     fetches: int = 0
     successes: int = 0
 
@@ -112,12 +131,25 @@ class FeedHealth:
 
     @property
     def rate_per_second(self) -> float:
-        """Observed new items per second (decayed average, with a prior)."""
+        """Observed new items per second (decayed long-term average, with a prior)."""
         return self.rate_items / self.rate_seconds if self.rate_seconds > 0 else 0.0
 
     @property
+    def measured_rate(self) -> float:
+        """Items per second the last polls saw: the recent average, or the last poll's rate
+        when higher (a feed that speeds up is followed at once); 0 before any measurement."""
+        recent = self.recent_items / self.recent_seconds if self.recent_seconds > 0 else 0.0
+        return max(recent, self.last_rate)
+
+    @property
+    def polling_rate(self) -> float:
+        """The rate freshness is planned for: the higher of the long-term rate (with its
+        prior) and the measured one."""
+        return max(self.rate_per_second, self.measured_rate)
+
+    @property
     def items_per_day(self) -> float:
-        """Observed new items per day."""
+        """Observed new items per day (long-term)."""
         return self.rate_per_second * 86_400.0
 
     def to_json(self) -> dict[str, Any]:
@@ -133,6 +165,10 @@ def feed_key(settings: Settings, url: str) -> str:
 
 def _index_key(settings: Settings) -> str:
     return settings.key("feeds")
+
+
+def _coverage_key(settings: Settings) -> str:
+    return settings.key("feeds", "coverage")
 
 
 def _decode(url: str, raw: dict[bytes, bytes]) -> FeedHealth | None:
@@ -175,99 +211,37 @@ def load_many(redis: Redis, settings: Settings, urls: list[str]) -> list[FeedHea
     return [_decode(url, raw) or FeedHealth(url=url) for url, raw in zip(urls, raws, strict=True)]
 
 
-def save_health(redis: Redis, settings: Settings, health: FeedHealth) -> None:
-    """Replace the stored health of a feed and index it, atomically."""
+def save_health(
+    redis: Redis,
+    settings: Settings,
+    health: FeedHealth,
+    *,
+    counters: Mapping[str, int] | None = None,
+) -> None:
+    """Replace the stored health of a feed and index it, and add ``counters`` (e.g. a gap)
+    to the coverage counters of every feed, atomically."""
     key = feed_key(settings, health.url)
     with redis.pipeline(transaction=True) as pipe:
         pipe.delete(key)
         pipe.hset(key, mapping=_encode(health))
         pipe.sadd(_index_key(settings), health.url)
+        for name, amount in (counters or {}).items():
+            if amount:
+                pipe.hincrby(_coverage_key(settings), name, amount)
         pipe.execute()
+
+
+def coverage_counters(redis: Redis, settings: Settings) -> dict[str, int]:
+    """Totals over every feed: ``gaps`` detected and items ``missed`` (estimated)."""
+    raw = redis.hgetall(_coverage_key(settings))
+    counts = {k.decode(): int(v) for k, v in raw.items()}
+    return {"gaps": counts.get("gaps", 0), "missed": counts.get("missed", 0)}
 
 
 def list_health(redis: Redis, settings: Settings) -> list[FeedHealth]:
     """Every known feed's health, sorted by URL."""
     urls = sorted(u.decode() for u in redis.smembers(_index_key(settings)))
     return load_many(redis, settings, urls)
-
-
-def failure_weight(error: FetchError) -> float:
-    """How much one failure counts: hard errors > 404/429/5xx > network hiccups."""
-    status = error.status
-    if status is not None:
-        return STATUS_WEIGHT if status in _STATUS_ERRORS or status >= 500 else HARD_WEIGHT
-    return HARD_WEIGHT if isinstance(error, PermanentFetchError) else NETWORK_WEIGHT
-
-
-def after_success(
-    health: FeedHealth,
-    *,
-    now: float,
-    outcome: Outcome,
-    new_items: int = 0,
-    etag: str | None = None,
-    last_modified: str | None = None,
-    content_hash: str | None = None,
-    title: str | None = None,
-    hint_floor: float | None = None,
-    warning: str | None = None,
-) -> FeedHealth:
-    """The health after a successful poll (new items, 304, or an unchanged body)."""
-    counted = health.last_success is not None  # a first fetch's backlog says nothing of rate
-    rate_items, rate_seconds = health.rate_items, health.rate_seconds
-    if counted and health.last_success is not None:
-        rate_items, rate_seconds = update_rate(
-            rate_items, rate_seconds, new_items=new_items, elapsed=now - health.last_success
-        )
-    updated = replace(
-        health,
-        etag=etag or health.etag,
-        last_modified=last_modified or health.last_modified,
-        content_hash=content_hash or health.content_hash,
-        title=title or health.title,
-        hint_floor=hint_floor if outcome == "new" else health.hint_floor,
-        last_warning=warning if outcome == "new" else health.last_warning,
-        first_seen=health.first_seen or now,
-        last_fetch=now,
-        last_outcome=outcome,
-        last_success=now,
-        failure_weight=health.failure_weight / 2 if health.failure_weight >= 0.01 else 0.0,
-        consecutive_failures=0,
-        rate_items=rate_items,
-        rate_seconds=rate_seconds,
-        items_counted=health.items_counted + (new_items if counted else 0),
-        items_total=health.items_total + new_items,
-        fetches=health.fetches + 1,
-        successes=health.successes + 1,
-    )
-    if new_items:
-        updated = replace(updated, last_new_item=now, usual_rate=updated.items_per_day)
-    return updated
-
-
-def after_failure(
-    health: FeedHealth,
-    *,
-    now: float,
-    reason: str,
-    permanent: bool,
-    status: int | None,
-    weight: float,
-) -> FeedHealth:
-    """The health after a failed poll; validators and content hash are kept as they were."""
-    return replace(
-        health,
-        first_seen=health.first_seen or now,
-        last_fetch=now,
-        last_outcome="error",
-        last_error_at=now,
-        last_error=reason,
-        last_error_kind="permanent" if permanent else "transient",
-        last_error_status=status,
-        failure_weight=health.failure_weight + weight,
-        consecutive_failures=health.consecutive_failures + 1,
-        fetches=health.fetches + 1,
-    )
 
 
 def is_silent(health: FeedHealth, now: float) -> bool:
@@ -281,12 +255,19 @@ def is_silent(health: FeedHealth, now: float) -> bool:
     return silent_for > max(_SILENCE_FACTOR * expected_gap, _SILENCE_MIN_SECONDS)
 
 
+def is_gapped(health: FeedHealth, now: float) -> bool:
+    """True when the feed's listing overflowed between two polls in the last day."""
+    return health.last_gap_at is not None and now - health.last_gap_at <= GAP_RECENT_SECONDS
+
+
 def feed_state(health: FeedHealth, now: float) -> str:
-    """One word: new, ok, failing or silent."""
+    """One word: new, ok, failing, gapped or silent."""
     if health.fetches == 0:
         return "new"
     if health.consecutive_failures:
         return "failing"
+    if is_gapped(health, now):
+        return "gapped"
     if is_silent(health, now):
         return "silent"
     return "ok"

@@ -53,7 +53,13 @@ class SeenFilter:
     new: list[RawItem] = field(default_factory=list)
     changed: list[RawItem] = field(default_factory=list)
     skipped: int = 0
+    known: int = 0  # distinct listed items seen before, changed or not: the overlap
     marks: dict[str, str] = field(default_factory=dict)  # redis key -> fingerprint
+
+    @property
+    def listed(self) -> int:
+        """Distinct items in the listing."""
+        return len(self.marks)
 
     @property
     def to_enqueue(self) -> list[RawItem]:
@@ -86,8 +92,10 @@ def filter_seen(
             result.new.append(item)
         elif old.decode() != fingerprint:
             result.changed.append(item)
+            result.known += 1
         else:
             result.skipped += 1
+            result.known += 1
     return result
 
 

@@ -1,17 +1,21 @@
 """A thread pool that never runs more than ``per_host`` tasks for one host at once.
 
 Tasks wait in a per-host queue instead of in a worker thread, so one publisher with
-hundreds of feeds cannot occupy the pool while other hosts' feeds are due.
+hundreds of feeds cannot occupy the pool while other hosts' feeds are due. The threads
+are daemon threads: a task that hangs can be abandoned (``close(timeout=...)``) and does
+not keep the process alive, which ``concurrent.futures.ThreadPoolExecutor`` would (its
+threads are joined at interpreter exit).
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from functools import partial
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["HostPool"]
 
@@ -26,7 +30,11 @@ class HostPool(Generic[T]):
     ) -> None:
         self._workers = max(1, workers)
         self._per_host = max(1, per_host)
-        self._executor = ThreadPoolExecutor(self._workers, thread_name_prefix="fetch")
+        self._work: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
         self._cond = threading.Condition(threading.RLock())
         self._queued: OrderedDict[str, deque[tuple[str, Callable[[], T]]]] = OrderedDict()
         self._running: dict[str, int] = {}
@@ -48,21 +56,56 @@ class HostPool(Generic[T]):
     def _pump(self) -> None:
         # Round-robin over hosts so a host with a long queue does not go first every time.
         for host in list(self._queued):
-            queue = self._queued.get(host)
-            if queue is None:  # emptied by a task that finished inside this loop
+            waiting = self._queued.get(host)
+            if waiting is None:  # emptied by a task that finished inside this loop
                 continue
-            while queue and self._total_running < self._workers:
+            while waiting and self._total_running < self._workers:
                 if self._running.get(host, 0) >= self._per_host:
                     break
-                key, task = queue.popleft()
+                key, task = waiting.popleft()
                 self._running[host] = self._running.get(host, 0) + 1
                 self._total_running += 1
-                future = self._executor.submit(task)
+                future: Future[T] = Future()
                 future.add_done_callback(partial(self._finished, key, host))
-            if not queue:
+                self._start(future, task)
+            if not waiting:
                 self._queued.pop(host, None)
             elif host in self._queued:
                 self._queued.move_to_end(host)
+
+    def _start(self, future: Future[T], task: Callable[[], T]) -> None:
+        # Called with the lock held; at most ``workers`` tasks run, so at most that many
+        # threads are ever started.
+        if self._idle == 0:
+            thread = threading.Thread(
+                target=self._serve, name=f"fetch-{len(self._threads)}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+        else:
+            self._idle -= 1
+        self._work.put((future, task))
+
+    def _serve(self) -> None:
+        while True:
+            job = self._work.get()
+            if job is None:
+                return
+            future, task = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            error: BaseException | None = None
+            try:
+                result = task()
+            except BaseException as exc:  # handed to whoever reads the future
+                error = exc
+            # Idle before the future's callbacks run: they may hand this thread the next task.
+            with self._cond:
+                self._idle += 1
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
 
     def _finished(self, key: str, host: str, future: Future[T]) -> None:
         with self._cond:
@@ -103,15 +146,30 @@ class HostPool(Generic[T]):
         """Drop the tasks that have not started; returns how many."""
         with self._cond:
             dropped = 0
-            for queue in self._queued.values():
-                for key, _task in queue:
+            for waiting in self._queued.values():
+                for key, _task in waiting:
                     self._keys.discard(key)
                     dropped += 1
             self._queued.clear()
             self._cond.notify_all()
             return dropped
 
-    def close(self) -> None:
-        """Drop queued tasks, wait for running ones, release the threads."""
+    def running(self) -> list[str]:
+        """The keys of the tasks running now."""
+        with self._cond:
+            queued = {key for q in self._queued.values() for key, _task in q}
+            return sorted(self._keys - queued)
+
+    def close(self, timeout: float | None = None) -> list[str]:
+        """Drop queued tasks, wait for running ones (at most ``timeout`` seconds), release
+        the threads. Returns the keys of the tasks abandoned still running (daemon threads:
+        they end with the process)."""
         self.cancel_queued()
-        self._executor.shutdown(wait=True)
+        self.wait_idle(timeout)
+        abandoned = self.running()
+        for _thread in self._threads:
+            self._work.put(None)
+        if not abandoned:
+            for thread in self._threads:
+                thread.join()
+        return abandoned

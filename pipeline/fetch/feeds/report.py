@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.fetch.feeds.fetcher import FeedOutcome
-from pipeline.fetch.feeds.health import FeedHealth, feed_state, is_silent
+from pipeline.fetch.feeds.health import FEED_STATES, FeedHealth, feed_state, is_gapped, is_silent
+from pipeline.fetch.feeds.outcome import FeedOutcome
 
-__all__ = ["format_health_table", "health_records", "summarize_outcomes"]
+__all__ = ["by_urgency", "format_health_table", "health_records", "summarize_outcomes"]
 
 
 def _iso(ts: float | None) -> str | None:
@@ -19,19 +19,24 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
 def _ago(ts: float | None, now: float) -> str:
     if ts is None:
         return "never"
     seconds = now - ts
-    future = seconds < 0
-    seconds = abs(seconds)
-    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            text = f"{seconds / size:.0f}{unit}"
-            break
-    else:
-        text = f"{seconds:.0f}s"
-    return f"in {text}" if future else f"{text} ago"
+    text = _duration(abs(seconds))
+    return f"in {text}" if seconds < 0 else f"{text} ago"
+
+
+def by_urgency(healths: Sequence[FeedHealth], now: float) -> list[FeedHealth]:
+    """Failing feeds first, then gapped, silent, new and ok ones; by URL within each."""
+    return sorted(healths, key=lambda h: (FEED_STATES.index(feed_state(h, now)), h.url))
 
 
 def _rate(health: FeedHealth) -> str:
@@ -41,9 +46,10 @@ def _rate(health: FeedHealth) -> str:
 
 
 def health_records(healths: Sequence[FeedHealth], now: float) -> list[dict[str, Any]]:
-    """JSON-able records for ``pipeline feeds --json``: every field, ISO times, state."""
+    """JSON-able records for ``pipeline feeds --json``: every field, ISO times, state; the
+    most urgent first."""
     records = []
-    for health in healths:
+    for health in by_urgency(healths, now):
         record = health.to_json()
         for key in (
             "first_seen",
@@ -52,36 +58,65 @@ def health_records(healths: Sequence[FeedHealth], now: float) -> list[dict[str, 
             "last_error_at",
             "next_poll",
             "last_new_item",
+            "newest_item_at",
+            "last_gap_at",
         ):
             record[key] = _iso(record[key])
         record["state"] = feed_state(health, now)
         record["silent"] = is_silent(health, now)
+        record["gapped"] = is_gapped(health, now)
         records.append(record)
     return records
 
 
+def _gap_line(health: FeedHealth, now: float) -> str:
+    missed = (
+        f"~{health.last_gap_missed} items probably missed"
+        if health.last_gap_missed is not None
+        else "items probably missed (the feed gives no dates to count them)"
+    )
+    listed = f" (of {health.listed})" if health.listed else ""
+    total = f"; {health.gaps} gaps, ~{health.missed_total} missed in all" if health.gaps > 1 else ""
+    return (
+        f"         gap {_ago(health.last_gap_at, now)}: no listed item{listed} seen before,"
+        f" {missed}{total}"
+    )
+
+
+def _error_line(health: FeedHealth, now: float) -> str:
+    status = f" HTTP {health.last_error_status}" if health.last_error_status else ""
+    wait = (
+        f"; server asked to wait {_duration(health.retry_after)} (Retry-After)"
+        if health.retry_after is not None
+        else ""
+    )
+    return (
+        f"         last error {_ago(health.last_error_at, now)}"
+        f" ({health.last_error_kind}{status}): {health.last_error}{wait}"
+    )
+
+
 def format_health_table(healths: Sequence[FeedHealth], now: float) -> str:
-    """The text table of ``pipeline feeds``: one block per feed."""
+    """The text table of ``pipeline feeds``: one block per feed, the most urgent first."""
     if not healths:
         return "no feeds known yet (run `pipeline fetch` or `pipeline schedule`)"
     lines = []
-    for health in healths:
+    for health in by_urgency(healths, now):
         state = feed_state(health, now)
         name = health.name or health.title or ""
+        interval = f" | normal interval {_duration(health.interval)}" if health.interval else ""
         lines.append(f"{state.upper():8} {health.url}" + (f"  ({name})" if name else ""))
         lines.append(
             f"         last success {_ago(health.last_success, now)}"
             f" | next poll {_ago(health.next_poll, now)}"
             f" | {_rate(health)}"
             f" | failure weight {health.failure_weight:.1f}"
-            f" ({health.consecutive_failures} in a row)"
+            f" ({health.consecutive_failures} in a row){interval}"
         )
         if health.last_error:
-            status = f" HTTP {health.last_error_status}" if health.last_error_status else ""
-            lines.append(
-                f"         last error {_ago(health.last_error_at, now)}"
-                f" ({health.last_error_kind}{status}): {health.last_error}"
-            )
+            lines.append(_error_line(health, now))
+        if health.last_gap_at is not None:
+            lines.append(_gap_line(health, now))
         if health.last_warning:
             lines.append(f"         warning: {health.last_warning}")
         if state == "silent":
@@ -90,7 +125,7 @@ def format_health_table(healths: Sequence[FeedHealth], now: float) -> str:
                 f" usually {health.usual_rate or 0:.1f}/day"
             )
     counts = Counter(feed_state(h, now) for h in healths)
-    lines.append(", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    lines.append(", ".join(f"{counts[state]} {state}" for state in FEED_STATES if counts[state]))
     return "\n".join(lines)
 
 

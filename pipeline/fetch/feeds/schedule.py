@@ -3,8 +3,10 @@
 Each feed's next poll comes from its health (see ``policy``); due feeds go to a
 ``HostPool`` so no host sees more than ``settings.fetch_per_host`` fetches at once. FEEDS is
 re-read when the file changes. A lock in Redis with a TTL, renewed while running, keeps a
-second scheduler out. ``stop`` (set by SIGTERM/SIGINT) ends the loop: fetches in flight
-finish, queued ones are dropped, and the lock is released.
+second scheduler out. ``stop`` (set by SIGTERM/SIGINT) ends the loop: queued polls are
+dropped, fetches in flight get ``stop_grace`` seconds to finish and be recorded, the rest
+are abandoned (nothing is recorded for them, so each feed keeps the next poll it had),
+and the lock is released.
 """
 
 from __future__ import annotations
@@ -92,11 +94,14 @@ class SchedulerSummary:
     reloads: int = 0
     lock_lost: bool = False
     dropped_on_stop: int = 0
+    abandoned_on_stop: list[str] = field(default_factory=list)
+    gaps: int = 0
 
     def count(self, outcome: FeedOutcome) -> None:
         """Add one poll's outcome."""
         self.polls[outcome.outcome] += 1
         self.items += outcome.enqueued
+        self.gaps += outcome.gap
 
 
 def _stat(path: Path) -> tuple[int, int, int] | None:
@@ -119,6 +124,7 @@ class Scheduler:
         lock_ttl: float = 30.0,
         max_sleep: float = 2.0,
         progress_every: float = 60.0,
+        stop_grace: float = 3.0,
     ) -> None:
         self.ctx = ctx
         self.feeds_path = feeds_path
@@ -126,6 +132,7 @@ class Scheduler:
         self.lock_ttl = lock_ttl
         self.max_sleep = max_sleep
         self.progress_every = progress_every
+        self.stop_grace = stop_grace
         self.wake = threading.Event()
         self.pool: HostPool[FeedOutcome] = HostPool(
             workers=workers, per_host=ctx.settings.fetch_per_host, on_done=self.wake.set
@@ -271,7 +278,13 @@ class Scheduler:
             log.info(
                 "scheduler_stopping", in_flight=in_flight, dropped=self.summary.dropped_on_stop
             )
-            self.pool.close()  # waits for the fetches in flight
+            self.summary.abandoned_on_stop = self.pool.close(timeout=self.stop_grace)
+            if self.summary.abandoned_on_stop:
+                log.warning(
+                    "scheduler_fetches_abandoned",
+                    feeds=self.summary.abandoned_on_stop,
+                    grace=self.stop_grace,
+                )
             self.collect()
             if not self.summary.lock_lost:
                 try:
@@ -290,5 +303,6 @@ class Scheduler:
             in_flight=self.pool.pending,
             polls=dict(self.summary.polls),
             items_enqueued=self.summary.items,
+            gaps=self.summary.gaps,
             reloads=self.summary.reloads,
         )

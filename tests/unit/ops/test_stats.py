@@ -54,10 +54,11 @@ def test_feeds_are_counted_by_health_state(redis: fakeredis.FakeRedis) -> None:
         FeedHealth(url="https://c.example/bad", fetches=2, consecutive_failures=2),
     )
     assert collect_stats(redis, settings)["feeds"] == {
+        "failing": 1,
+        "gapped": 0,
+        "silent": 0,
         "new": 1,
         "ok": 1,
-        "failing": 1,
-        "silent": 0,
     }
 
 
