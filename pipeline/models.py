@@ -7,17 +7,34 @@ DeadLetter       what lands in the dead-letter stream when an item cannot be pro
 
 Models the pipeline builds are strict and frozen; models read from the wire
 ignore fields they do not know, so a consumer keeps working when fields are
-added within a schema version.
+added within a schema version. Enumerations in the output (``kind``, ``label``, ...)
+are open: validated with ``context=READING`` (what the stream readers do), a value
+added later within the same schema version is kept as a plain string instead of
+failing; built by the pipeline (no context), only the listed values pass.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_serializer,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 __all__ = [
+    "OPEN_ENUM",
+    "READING",
     "SCHEMA_VERSION",
     "Article",
     "DateMention",
@@ -30,10 +47,50 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 
-DateProvenance = Literal["seed_header", "feed", "jsonl", "none"]
-ItemKind = Literal["seed", "text", "jsonl", "feed"]
-EntityLabel = Literal["PERSON", "ORG", "LOCATION", "MISC"]
-TimexType = Literal["DATE", "TIME", "DURATION", "SET"]
+# Validation context of the reading side: open enumerations accept values added later.
+READING: dict[str, Any] = {"reading": True}
+
+
+class _OpenEnum:
+    """Marks a Literal as an open enumeration (see the module docstring): read with
+    ``context=READING`` an unknown string is kept; the JSON Schema lists the known
+    values and admits any other string, as the versioning policy says."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.with_info_wrap_validator_function(
+            _keep_unknown_when_reading, handler(source)
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        known = handler(schema)
+        later = {"type": "string", "description": "a value added later within this version"}
+        return {"anyOf": [known, later]}
+
+
+def _keep_unknown_when_reading(
+    value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        reading = isinstance(info.context, dict) and info.context.get("reading")
+        if reading and isinstance(value, str):
+            return value
+        raise
+
+
+# Every enumeration of the output is open (a test checks the schema has no closed enum):
+# a new one is written Annotated[Literal[...], OPEN_ENUM].
+OPEN_ENUM = _OpenEnum()
+
+DateProvenance = Annotated[Literal["seed_header", "feed", "jsonl", "none"], OPEN_ENUM]
+ItemKind = Annotated[Literal["seed", "text", "jsonl", "feed"], OPEN_ENUM]
+EntityLabel = Annotated[Literal["PERSON", "ORG", "LOCATION", "MISC"], OPEN_ENUM]
+TimexType = Annotated[Literal["DATE", "TIME", "DURATION", "SET"], OPEN_ENUM]
 
 
 def utc_now() -> datetime:
@@ -149,6 +206,9 @@ class DeadLetter(_Message):
     input: str = Field(description="the original item as JSON")
     at: datetime = Field(default_factory=utc_now)
     article_id: str | None = None
+    group: str | None = Field(
+        default=None, description="stage consume: the consumer group whose handler failed"
+    )
 
     @field_serializer("at")
     def _utc_z(self, value: datetime) -> str:
