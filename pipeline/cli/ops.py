@@ -165,7 +165,30 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     for section, values in figures.items():
         click.echo(f"{section}:")
         for name, value in values.items():
+            if isinstance(value, dict):  # consumer groups: per stream, per group
+                for group, figures_of in value.items():
+                    click.echo(f"  {name} {group}: {_group_line(figures_of)}")
+                continue
             click.echo(f"  {name:<24} {value}")
+
+
+def _group_line(g: dict[str, Any]) -> str:
+    lag = "unknown (Redis < 7)" if g["lag"] is None else g["lag"]
+    oldest = g["oldest_pending_seconds"]
+    line = (
+        f"{g['consumers']} consumers, {g['pending']} pending"
+        + (f" (oldest {oldest:.0f}s)" if oldest is not None else "")
+        + f", lag {lag}"
+    )
+    if g["trimmed_unread"]:
+        line += f", TRIMMED UNREAD {g['trimmed_unread']}"
+    elif g["trimmed_unread_possible"]:
+        line += ", UNREAD ENTRIES MAY HAVE BEEN TRIMMED (position older than the stream)"
+    if g["trimmed_pending"]:
+        line += f", TRIMMED PENDING {g['trimmed_pending']}"
+    if g["handed_back_waiting"]:
+        line += f", {g['handed_back_waiting']} handed back by dead retry"
+    return line
 
 
 @cli.group()

@@ -149,19 +149,43 @@ class Consumer:
         claimed: list[StreamEntry] = []
         scanning = False
         for stream, result in zip(self.streams, pipe.execute(), strict=True):
+            start = self._cursors[stream]
             self._cursors[stream] = cursor = as_text(result[0])
             scanning = scanning or cursor != "0-0"
             live = [decode_entry(eid, f, stream) for eid, f in result[1] if f]
             # trimmed while pending: Redis 7 drops them from the list and says which
-            # (third element); 6.2 hands them over without fields, still pending
-            gone = [as_text(eid) for eid, f in result[1] if not f]
-            deleted = [as_text(eid) for eid in (result[2] if len(result) > 2 else [])]
-            self._count_trimmed(stream, gone, len(gone) + len(deleted))
+            # (third element); 6.2 hands them over as nil, still pending, ids unsaid
+            deleted = len(result[2]) if len(result) > 2 else 0
+            if any(not f for _eid, f in result[1]):
+                gone = self._deleted_pending(stream, start, cursor, live)
+                self._count_trimmed(stream, gone, deleted + len(gone))
+            elif deleted:
+                self._count_trimmed(stream, [], deleted)
             claimed.extend(live)
         if not claimed and not scanning:
             interval = min(self.claim_idle_ms / 2000, _MAX_CLAIM_INTERVAL_S)
             self._next_claim = time.monotonic() + interval
         return self._with_delivery_counts(claimed)
+
+    def _deleted_pending(
+        self, stream: str, start: str, end: str, live: list[StreamEntry]
+    ) -> list[str]:
+        """Ids this member now holds in [start, end) whose entries are gone (Redis 6.2)."""
+        rows = self.redis.xpending_range(
+            stream,
+            self.group,
+            min=start,
+            max="+" if end == "0-0" else f"({end}",
+            count=10_000,
+            consumername=self.name,
+        )
+        known = {e.entry_id for e in live}
+        candidates = [as_text(r["message_id"]) for r in rows]
+        candidates = [c for c in candidates if c not in known]
+        pipe = self.redis.pipeline(transaction=False)
+        for eid in candidates:
+            pipe.xrange(stream, min=eid, max=eid)
+        return [eid for eid, found in zip(candidates, pipe.execute(), strict=True) if not found]
 
     def _count_trimmed(self, stream: str, still_pending: list[str], total: int) -> None:
         if not total:
