@@ -11,7 +11,7 @@ import psycopg
 import structlog
 from redis import Redis
 
-from examples.pg_sink.store import create_tables, store_article
+from examples.pg_sink.store import create_tables, store_articles
 from pipeline.models import EnrichedArticle
 from pipeline.settings import Settings
 from pipeline.streams import Consumer, RunSummary
@@ -42,10 +42,13 @@ def run_sink(
     group: str = "pg-sink",
     until_idle: float | None = None,
     stop: threading.Event | None = None,
+    limit: int = 0,
     **consumer_options: Any,
 ) -> RunSummary:
     """Store every article of the stream until SIGTERM (or ``until_idle`` seconds with
-    nothing new). A failed database write raises: the entry is delivered again later."""
+    nothing new, or ``limit`` entries), one transaction per batch read. A failed write
+    raises: the batch is retried one article at a time, and a failing article is
+    delivered again later (dead-lettered after ``max_deliveries``)."""
     create_tables(conn)
     consumer = Consumer(
         redis, settings.articles_stream, group, dead_stream=settings.dead_stream, **consumer_options
@@ -53,12 +56,12 @@ def run_sink(
     stop = stop or threading.Event()
     last = [time.monotonic()]
 
-    def handle(article: EnrichedArticle) -> None:
-        store_article(conn, article)
+    def handle(articles: list[EnrichedArticle]) -> None:
+        store_articles(conn, articles)  # one transaction per batch read
         last[0] = time.monotonic()
 
     if until_idle is not None:
         threading.Thread(target=_idle_watch, args=(stop, last, until_idle), daemon=True).start()
-    summary = consumer.run(handle, stop=stop, block_ms=200)
+    summary = consumer.run_batches(handle, stop=stop, block_ms=200, limit=limit)
     log.info("sink_stopped", group=group, **vars(summary))
     return summary

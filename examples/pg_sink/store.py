@@ -16,7 +16,14 @@ from psycopg.types.json import Jsonb
 
 from pipeline.models import EnrichedArticle
 
-__all__ = ["ArticleHit", "copies_of", "create_tables", "entity_articles", "store_article"]
+__all__ = [
+    "ArticleHit",
+    "copies_of",
+    "create_tables",
+    "entity_articles",
+    "store_article",
+    "store_articles",
+]
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -79,8 +86,7 @@ def create_tables(conn: psycopg.Connection[Any]) -> None:
         conn.execute(TABLES)
 
 
-def store_article(conn: psycopg.Connection[Any], article: EnrichedArticle) -> None:
-    """Upsert one article version and its entities, in one transaction."""
+def _row(article: EnrichedArticle) -> dict[str, Any]:
     row = article.model_dump(
         include={
             "id", "revision", "duplicate_of", "cluster", "title", "url", "canonical_url",
@@ -89,16 +95,27 @@ def store_article(conn: psycopg.Connection[Any], article: EnrichedArticle) -> No
         }
     )  # fmt: skip
     row["body"] = Jsonb(article.model_dump(mode="json"))
-    with conn.transaction():
-        conn.execute(_UPSERT, row)
-        with conn.cursor() as cur:
-            cur.executemany(
-                _ENTITY,
-                [
-                    (article.id, article.revision, e.name, e.label, e.aliases, len(e.mentions))
-                    for e in article.entities
-                ],
-            )
+    return row
+
+
+def store_articles(conn: psycopg.Connection[Any], articles: list[EnrichedArticle]) -> None:
+    """Upsert article versions and their entities, all in one transaction (one commit,
+    one flush to disk, per batch)."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(_UPSERT, [_row(a) for a in articles])
+        cur.executemany(
+            _ENTITY,
+            [
+                (a.id, a.revision, e.name, e.label, e.aliases, len(e.mentions))
+                for a in articles
+                for e in a.entities
+            ],
+        )
+
+
+def store_article(conn: psycopg.Connection[Any], article: EnrichedArticle) -> None:
+    """Upsert one article version and its entities, in one transaction."""
+    store_articles(conn, [article])
 
 
 @dataclass(frozen=True)

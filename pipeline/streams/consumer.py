@@ -16,7 +16,13 @@ from redis.exceptions import ResponseError
 from pipeline.streams.messages import StreamKind, stream_kind
 from pipeline.streams.poison import ensure_group, retry_stream
 from pipeline.streams.reader import StreamEntry, as_text, decode_entry
-from pipeline.streams.running import EntryHandler, Handler, RunSummary, run_consumer
+from pipeline.streams.running import (
+    BatchHandler,
+    EntryHandler,
+    Handler,
+    RunSummary,
+    run_consumer,
+)
 
 __all__ = ["Consumer", "Delivery", "RunSummary", "trimmed_key"]
 
@@ -286,6 +292,32 @@ class Consumer:
         return run_consumer(
             self,
             handler,
+            count=count,
+            block_ms=block_ms,
+            limit=limit,
+            stop=stop,
+            handle_signals=handle_signals,
+        )
+
+    def run_batches(
+        self,
+        handler: BatchHandler,
+        *,
+        count: int = 100,
+        block_ms: int = 1000,
+        limit: int = 0,
+        stop: threading.Event | None = None,
+        handle_signals: bool = True,
+    ) -> RunSummary:
+        """Like ``run``, one ``handler(messages)`` call per batch read (one database
+        transaction per batch, say); all are acknowledged once it returns. When it raises,
+        each message is passed alone (``handler([message])``), so a poison entry fails
+        by itself and the rest of the batch is acknowledged. A stop ends the run after
+        the current batch."""
+        return run_consumer(
+            self,
+            None,
+            batch_handler=handler,
             count=count,
             block_ms=block_ms,
             limit=limit,

@@ -22,13 +22,15 @@ from pipeline.streams.reader import StreamEntry
 if TYPE_CHECKING:
     from pipeline.streams.consumer import Consumer, Delivery
 
-__all__ = ["EntryHandler", "Handler", "RunSummary", "run_consumer"]
+__all__ = ["BatchHandler", "EntryHandler", "Handler", "RunSummary", "run_consumer"]
 
 log = structlog.get_logger()
 
 # handler(message): an EnrichedArticle (articles stream) or a DeadLetter (dead stream)
 Handler = Callable[[Any], object]
 EntryHandler = Callable[[StreamEntry, Any], object]
+# batch_handler(messages): one call per batch read (see Consumer.run_batches)
+BatchHandler = Callable[[list[Any]], object]
 
 _MAX_BACKOFF_S = 30.0
 
@@ -97,53 +99,90 @@ def _give_up(consumer: Consumer, delivery: Delivery, error: str, reason: str) ->
     return True
 
 
-def _process(
-    consumer: Consumer, delivery: Delivery, handler: EntryHandler, summary: RunSummary
-) -> bool:
-    """Handle one delivery; True when it is to be acknowledged."""
-    entry, n = delivery.entry, delivery.deliveries
+_GONE = object()  # _prepare's answer for an entry taken out of the group
+
+
+def _prepare(consumer: Consumer, delivery: Delivery, summary: RunSummary) -> Any:
+    """The entry's message, or ``_GONE`` when it was dead-lettered (or skipped) instead:
+    delivered too often without acknowledgement, or never valid."""
+    n = delivery.deliveries
     if n > consumer.max_deliveries:
         reason = (
             f"delivered {n} times and never acknowledged: the members handling it died or "
             f"took longer than claim_idle_ms ({consumer.claim_idle_ms} ms)"
         )
-        outcome = _give_up(consumer, delivery, "DeliveryLimitExceeded", reason)
-    else:
-        try:
-            message = validate_entry(entry, consumer.kind)
-        except PoisonEntry as poison:
-            outcome = _give_up(consumer, delivery, poison.error, poison.reason)
-        else:
-            try:
-                handler(entry, message)
-            except Exception as exc:
-                if n < consumer.max_deliveries:
-                    summary.failed += 1
-                    log.warning(
-                        "handler_failed",
-                        entry=entry.entry_id,
-                        group=consumer.group,
-                        deliveries=n,
-                        max_deliveries=consumer.max_deliveries,
-                        error=f"{type(exc).__name__}: {exc}",
-                    )
-                    return False
-                reason = f"handler failed on delivery {n} of {n}: {exc}"
-                outcome = _give_up(consumer, delivery, type(exc).__name__, reason)
-            else:
-                summary.handled += 1
-                return True
-    if outcome:
+        _count(summary, _give_up(consumer, delivery, "DeliveryLimitExceeded", reason))
+        return _GONE
+    try:
+        return validate_entry(delivery.entry, consumer.kind)
+    except PoisonEntry as poison:
+        _count(summary, _give_up(consumer, delivery, poison.error, poison.reason))
+        return _GONE
+
+
+def _count(summary: RunSummary, dead_lettered: bool) -> None:
+    if dead_lettered:
         summary.dead_lettered += 1
     else:
         summary.skipped += 1
-    return False
+
+
+def _handle(
+    consumer: Consumer,
+    delivery: Delivery,
+    message: Any,
+    handler: EntryHandler,
+    summary: RunSummary,
+) -> bool:
+    """Call the handler on one entry; True when it is to be acknowledged."""
+    entry, n = delivery.entry, delivery.deliveries
+    try:
+        handler(entry, message)
+    except Exception as exc:
+        if n < consumer.max_deliveries:
+            summary.failed += 1
+            log.warning(
+                "handler_failed",
+                entry=entry.entry_id,
+                group=consumer.group,
+                deliveries=n,
+                max_deliveries=consumer.max_deliveries,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        else:
+            reason = f"handler failed on delivery {n} of {n}: {exc}"
+            _count(summary, _give_up(consumer, delivery, type(exc).__name__, reason))
+        return False
+    summary.handled += 1
+    return True
+
+
+def _handle_batch(
+    consumer: Consumer,
+    batch: list[Delivery],
+    handler: BatchHandler,
+    summary: RunSummary,
+) -> list[StreamEntry]:
+    """One handler call for the batch's valid messages; when it raises, each entry is
+    handled alone so only the failing ones count as failed deliveries."""
+    ready = [(d, m) for d in batch if (m := _prepare(consumer, d, summary)) is not _GONE]
+    if not ready:
+        return []
+    try:
+        handler([m for _d, m in ready])
+    except Exception as exc:
+        log.warning("batch_handler_failed", size=len(ready), error=f"{type(exc).__name__}: {exc}")
+        one_by_one: EntryHandler = lambda _entry, message: handler([message])  # noqa: E731
+        return [d.entry for d, m in ready if _handle(consumer, d, m, one_by_one, summary)]
+    summary.handled += len(ready)
+    return [d.entry for d, _m in ready]
 
 
 def run_consumer(
     consumer: Consumer,
-    handler: EntryHandler,
+    handler: EntryHandler | None,
     *,
+    batch_handler: BatchHandler | None = None,
     count: int = 100,
     block_ms: int = 1000,
     limit: int = 0,
@@ -151,8 +190,9 @@ def run_consumer(
     handle_signals: bool = True,
 ) -> RunSummary:
     """Handle entries until ``stop`` is set (SIGTERM and SIGINT set it when
-    ``handle_signals``), or ``limit`` entries were taken (0: no limit). The entry being
-    handled is finished and everything handled is acknowledged before returning."""
+    ``handle_signals``), or ``limit`` entries were taken (0: no limit). The entry (with
+    ``batch_handler``: the batch) being handled is finished and everything handled is
+    acknowledged before returning."""
     stop = stop or threading.Event()
     summary = RunSummary()
     to_ack: list[StreamEntry] = []
@@ -169,10 +209,17 @@ def run_consumer(
                     backoff = min(backoff * 2, _MAX_BACKOFF_S)
                     continue
                 backoff, to_ack = 0.5, []
+                if batch_handler is not None:
+                    to_ack = _handle_batch(consumer, batch, batch_handler, summary)
+                    continue
+                assert handler is not None
                 for delivery in batch:
                     if stop.is_set():
                         break  # left pending: another member takes it over
-                    if _process(consumer, delivery, handler, summary):
+                    message = _prepare(consumer, delivery, summary)
+                    if message is not _GONE and _handle(
+                        consumer, delivery, message, handler, summary
+                    ):
                         to_ack.append(delivery.entry)
         finally:
             if to_ack:

@@ -284,3 +284,27 @@ def test_read_and_ack_keep_working_for_services_that_drive_the_loop(
     batch: list[StreamEntry] = consumer.read(count=10, block_ms=10)
     assert [e.article().id for e in batch] == ["id0", "id1", "id2"]
     assert consumer.ack(batch) == 3
+
+
+def test_run_batches_isolates_a_poison_entry_and_acknowledges_the_rest(
+    settings: Settings, redis_client: redis.Redis, write: Callable[[int], None]
+) -> None:
+    """A batch handler that fails on one article: the others are handled and acknowledged,
+    the failing one alone goes through its deliveries to the dead-letter stream."""
+    write(10)
+    stored: list[str] = []
+
+    def store(articles: list[EnrichedArticle]) -> None:
+        if any(a.id == "id4" for a in articles):
+            raise RuntimeError("constraint violated by id4")
+        stored.extend(a.id for a in articles)
+
+    consumer = Consumer(
+        redis_client, settings.articles_stream, "db", claim_idle_ms=0, max_deliveries=2
+    )
+    summary = consumer.run_batches(store, limit=11, block_ms=50, handle_signals=False)
+    assert sorted(stored) == sorted(f"id{i}" for i in range(10) if i != 4)
+    assert summary.handled == 9 and summary.failed == 1 and summary.dead_lettered == 1
+    [(_, letter)] = redis_client.xrange(settings.dead_stream)
+    assert letter[b"article_id"] == b"id4" and b"constraint violated" in letter[b"reason"]
+    assert _pending(redis_client, settings.articles_stream, "db") == 0
