@@ -165,7 +165,11 @@ def main() -> None:
             f"without Redis, same entries: json.loads {parse:.0f}/s, "
             f"validation into EnrichedArticle {validate:.0f}/s"
         )
-        print(f"ratio consume/ceiling: {consume / ceiling:.2f} (acceptance: >= 0.5)")
+        print(
+            f"ratio consume/ceiling: {consume / ceiling:.2f} (acceptance: >= 0.5); "
+            f"json.loads alone/ceiling: {parse / ceiling:.2f}; "
+            f"consume/validation alone: {consume / validate:.2f}"
+        )
         sink = None if args.no_sink else measure_sink(settings, args.n, args.batch)
     sink_text = f"{sink:.0f}" if sink is not None else "n/a"
     rates = f"consume: {consume:.0f} entries/s, ceiling {ceiling:.0f} entries/s"

@@ -61,22 +61,29 @@ CREATE TABLE IF NOT EXISTS entities (
 CREATE INDEX IF NOT EXISTS entities_name ON entities (lower(name));
 """
 
-_UPSERT = """
-INSERT INTO articles (id, revision, duplicate_of, cluster, title, url, canonical_url,
-                      source, source_name, published, fetched, language, dateline,
-                      word_count, body)
-VALUES (%(id)s, %(revision)s, %(duplicate_of)s, %(cluster)s, %(title)s, %(url)s,
-        %(canonical_url)s, %(source)s, %(source_name)s, %(published)s, %(fetched)s,
-        %(language)s, %(dateline)s, %(word_count)s, %(body)s)
-ON CONFLICT (id, revision) DO UPDATE SET
-    duplicate_of = EXCLUDED.duplicate_of, cluster = EXCLUDED.cluster,
-    title = EXCLUDED.title, body = EXCLUDED.body
+_COLUMNS = (
+    "id", "revision", "duplicate_of", "cluster", "title", "url", "canonical_url", "source",
+    "source_name", "published", "fetched", "language", "dateline", "word_count", "body",
+)  # fmt: skip
+
+# the batch's rows first land in session-local tables emptied at commit
+_STAGING = """
+CREATE TEMPORARY TABLE IF NOT EXISTS articles_in
+    (LIKE articles INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+CREATE TEMPORARY TABLE IF NOT EXISTS entities_in
+    (LIKE entities) ON COMMIT DELETE ROWS;
 """
 
-_ENTITY = """
-INSERT INTO entities (article_id, revision, name, label, aliases, mentions)
-VALUES (%s, %s, %s, %s, %s, %s)
-ON CONFLICT (article_id, revision, name, label) DO NOTHING
+# a batch may hold the same (id, revision) twice (redelivered beside its first delivery):
+# DISTINCT ON keeps one, as ON CONFLICT cannot touch a row twice in one statement
+_MERGE = f"""
+INSERT INTO articles ({", ".join(_COLUMNS)})
+SELECT DISTINCT ON (id, revision) {", ".join(_COLUMNS)} FROM articles_in
+ON CONFLICT (id, revision) DO UPDATE SET
+    duplicate_of = EXCLUDED.duplicate_of, cluster = EXCLUDED.cluster,
+    title = EXCLUDED.title, body = EXCLUDED.body;
+INSERT INTO entities SELECT * FROM entities_in
+ON CONFLICT (article_id, revision, name, label) DO NOTHING;
 """
 
 
@@ -99,18 +106,22 @@ def _row(article: EnrichedArticle) -> dict[str, Any]:
 
 
 def store_articles(conn: psycopg.Connection[Any], articles: list[EnrichedArticle]) -> None:
-    """Upsert article versions and their entities, all in one transaction (one commit,
-    one flush to disk, per batch)."""
+    """Upsert article versions and their entities, all in one transaction: rows go in by
+    COPY to temporary tables, then one INSERT ... ON CONFLICT each (one commit and a few
+    round trips per batch, whatever its size)."""
     with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(_UPSERT, [_row(a) for a in articles])
-        cur.executemany(
-            _ENTITY,
-            [
-                (a.id, a.revision, e.name, e.label, e.aliases, len(e.mentions))
-                for a in articles
-                for e in a.entities
-            ],
-        )
+        cur.execute(_STAGING)
+        with cur.copy(f"COPY articles_in ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for article in articles:
+                row = _row(article)
+                copy.write_row([row[c] for c in _COLUMNS])
+        with cur.copy(
+            "COPY entities_in (article_id, revision, name, label, aliases, mentions) FROM STDIN"
+        ) as copy:
+            for a in articles:
+                for e in a.entities:
+                    copy.write_row((a.id, a.revision, e.name, e.label, e.aliases, len(e.mentions)))
+        cur.execute(_MERGE)
 
 
 def store_article(conn: psycopg.Connection[Any], article: EnrichedArticle) -> None:

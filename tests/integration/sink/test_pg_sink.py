@@ -15,7 +15,13 @@ import pytest
 import redis
 
 from examples.pg_sink.sink import run_sink
-from examples.pg_sink.store import copies_of, create_tables, entity_articles, store_article
+from examples.pg_sink.store import (
+    copies_of,
+    create_tables,
+    entity_articles,
+    store_article,
+    store_articles,
+)
 from pipeline.models import EnrichedArticle, Entity, utc_now
 from pipeline.settings import Settings
 from pipeline.streams import Consumer
@@ -120,3 +126,14 @@ def test_the_readme_command_stores_the_stream_and_answers_the_query(
         "2025-03-01  a  r1  about Maria Okafor (+1 copies)",
         "2025-03-05  b  r2  about Maria Okafor, Kenji Tanaka",
     ]
+
+
+def test_a_batch_holding_the_same_version_twice_stores_it_once(
+    pg: psycopg.Connection[Any],
+) -> None:
+    """A redelivered entry can land in the same batch as its first delivery."""
+    create_tables(pg)
+    article = _article("a", "Maria Okafor spoke.", "2025-03-01T10:00:00+00:00", "Maria Okafor")
+    store_articles(pg, [article, article])
+    store_articles(pg, [article])
+    assert _count(pg, "articles") == 1 and _count(pg, "entities") == 1
