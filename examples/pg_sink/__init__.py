@@ -1,3 +1,3 @@
 """A downstream service: keeps articles and their entities in PostgreSQL (psycopg 3),
-idempotent under redelivery. Imports only pipeline.streams, pipeline.models and
-pipeline.settings from the pipeline, like any consumer would."""
+idempotent under redelivery. Imports from the pipeline only pipeline.streams,
+pipeline.models, pipeline.settings and pipeline.logs, like any consumer would."""
