@@ -51,8 +51,14 @@ class Consumer:
 
     ``run(handler)`` is the whole loop: validate, handle, acknowledge, and move an entry
     whose handler failed ``max_deliveries`` times to the dead-letter stream (stage
-    ``consume``), so one poison entry never blocks the group. ``read``/``ack`` are the
-    parts, for services that drive the loop themselves."""
+    ``consume``), so one poison entry never blocks the group. ``run_batches`` hands the
+    handler a whole batch, ``run_entries`` the raw entry too; ``read``/``ack`` are the
+    parts, for services that drive the loop themselves.
+
+    ``kind`` says what the stream carries (``articles`` or ``dead``; by default a name
+    ending in ``dead`` is a dead-letter stream): it decides how entries are validated and
+    that poison from a dead-letter stream is never written back to it. ``dead_stream``
+    is where poison goes (default: the stream's prefix + ``dead``)."""
 
     def __init__(
         self,
