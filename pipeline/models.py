@@ -7,17 +7,32 @@ DeadLetter       what lands in the dead-letter stream when an item cannot be pro
 
 Models the pipeline builds are strict and frozen; models read from the wire
 ignore fields they do not know, so a consumer keeps working when fields are
-added within a schema version.
+added within a schema version. Enumerations in the output (``kind``, ``label``, ...)
+are open: validated with ``context=READING`` (what the stream readers do), a value
+added later within the same schema version is kept as a plain string instead of
+failing; built by the pipeline (no context), only the listed values pass.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_serializer,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 __all__ = [
+    "OPEN_ENUM",
+    "READING",
     "SCHEMA_VERSION",
     "Article",
     "DateMention",
@@ -32,22 +47,70 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 
-DateProvenance = Literal["seed_header", "feed", "jsonl", "page", "none"]
-ItemKind = Literal["seed", "text", "jsonl", "feed"]
-EntityLabel = Literal["PERSON", "ORG", "LOCATION", "MISC"]
-TimexType = Literal["DATE", "TIME", "DURATION", "SET"]
+# Validation context of the reading side: open enumerations accept values added later.
+READING: dict[str, Any] = {"reading": True}
+
+
+class _OpenEnum:
+    """Marks a Literal as an open enumeration (see the module docstring): read with
+    ``context=READING`` an unknown string is kept; the JSON Schema lists the known
+    values and admits any other string, as the versioning policy says."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        known = frozenset(get_args(source))
+
+        # one plain check per value (no round trip through a wrapped Literal validator:
+        # entity labels are validated thousands of times per second by consumers)
+        def check(value: Any, info: ValidationInfo) -> Any:
+            if value in known:
+                return value
+            reading = isinstance(info.context, dict) and info.context.get("reading")
+            if reading and isinstance(value, str):
+                return value
+            raise PydanticCustomError(
+                "literal_error",
+                "Input should be {expected}",
+                {"expected": " or ".join(repr(v) for v in get_args(source))},
+            )
+
+        return core_schema.with_info_plain_validator_function(
+            check, metadata={"open_enum": list(get_args(source))}
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        values = schema.get("metadata", {})["open_enum"]
+        known = {"enum": values, "type": "string"}
+        later = {"type": "string", "description": "a value added later within this version"}
+        return {"anyOf": [known, later]}
+
+
+# Every enumeration of the output is open (a test checks the schema has no closed enum):
+# a new one is written Annotated[Literal[...], OPEN_ENUM].
+OPEN_ENUM = _OpenEnum()
+
+DateProvenance = Annotated[Literal["seed_header", "feed", "jsonl", "page", "none"], OPEN_ENUM]
+ItemKind = Annotated[Literal["seed", "text", "jsonl", "feed"], OPEN_ENUM]
+EntityLabel = Annotated[Literal["PERSON", "ORG", "LOCATION", "MISC"], OPEN_ENUM]
+TimexType = Annotated[Literal["DATE", "TIME", "DURATION", "SET"], OPEN_ENUM]
 # Where ``text`` came from: the input's own text, the article page, or (when the page could
 # not be had) the feed's summary or title.
-TextSource = Literal["feed", "page", "summary", "title"]
+TextSource = Annotated[Literal["feed", "page", "summary", "title"], OPEN_ENUM]
 # Why an item that needed its page went without it (null when it did not need it or got it).
-PageError = Literal[
-    "robots",
-    "http_4xx",
-    "not_html",
-    "too_large",
-    "no_body",
-    "private_address",
-    "retries_exhausted",
+PageError = Annotated[
+    Literal[
+        "robots",
+        "http_4xx",
+        "not_html",
+        "too_large",
+        "no_body",
+        "private_address",
+        "retries_exhausted",
+    ],
+    OPEN_ENUM,
 ]
 
 
@@ -172,6 +235,9 @@ class DeadLetter(_Message):
     input: str = Field(description="the original item as JSON")
     at: datetime = Field(default_factory=utc_now)
     article_id: str | None = None
+    group: str | None = Field(
+        default=None, description="stage consume: the consumer group whose handler failed"
+    )
 
     @field_serializer("at")
     def _utc_z(self, value: datetime) -> str:

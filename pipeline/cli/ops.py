@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -11,8 +12,8 @@ import click
 from pipeline.cli.app import cli, connect, get_settings
 from pipeline.ops.retry import retry_dead_letters
 from pipeline.ops.stats import collect_stats
-from pipeline.signals import stop_on_signals
 from pipeline.streams import Consumer, StreamEntry, latest_entries
+from pipeline.streams.command import CommandHandler
 from pipeline.streams.deadletters import list_dead_letters
 
 __all__ = ["consume", "dead", "health", "stats", "tail"]
@@ -70,13 +71,36 @@ def tail(ctx: click.Context, stream: str, count: int, follow: bool, pretty: bool
     type=float,
     default=60.0,
     show_default=True,
-    help="Seconds after which another consumer's pending entry is taken over.",
+    help="Seconds after which a pending entry (another member's, or a failed one) is "
+    "delivered again; longer than the slowest handling.",
 )
 @click.option(
     "--from-start/--from-new",
     default=True,
     show_default=True,
     help="Where a new group starts reading.",
+)
+@click.option(
+    "--exec",
+    "exec_cmd",
+    metavar="CMD",
+    help="Run CMD once per entry (split like a shell would, but no shell), the entry's "
+    "JSON line on its standard input; exit 0 acknowledges, anything else is a failed "
+    "delivery.",
+)
+@click.option(
+    "--exec-timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds before CMD is killed (a failed delivery).",
+)
+@click.option(
+    "--max-deliveries",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Failed deliveries before an entry goes to the dead-letter stream (stage consume).",
 )
 @click.pass_context
 def consume(
@@ -87,9 +111,14 @@ def consume(
     count: int,
     claim_idle: float,
     from_start: bool,
+    exec_cmd: str | None,
+    exec_timeout: float,
+    max_deliveries: int,
 ) -> None:
-    """Read a stream as a consumer-group member, printing entries as JSON lines and
-    acknowledging each one after it is printed (at-least-once)."""
+    """Read a stream as a consumer-group member: print each entry as a JSON line (or
+    hand it to --exec CMD) and acknowledge it once done (at-least-once). An entry that
+    fails --max-deliveries times, or is not valid, goes to the dead-letter stream;
+    SIGTERM stops after the current entry."""
     settings = get_settings(ctx)
     redis = connect(settings)
     key = settings.articles_stream if stream == "articles" else settings.dead_stream
@@ -100,16 +129,27 @@ def consume(
         name,
         claim_idle_ms=int(claim_idle * 1000),
         start="0" if from_start else "$",
+        max_deliveries=max_deliveries,
+        dead_stream=settings.dead_stream,
     )
-    stop = stop_on_signals()
-    done = 0
-    while not stop.is_set() and (count == 0 or done < count):
-        batch = consumer.read(count=min(100, count - done) if count else 100, block_ms=1000)
-        for entry in batch:
-            click.echo(json.dumps(entry.as_json(), ensure_ascii=False))
-        # acknowledged only once printed: a crash before this line re-delivers them
-        consumer.ack([entry.entry_id for entry in batch])
-        done += len(batch)
+    handler: Callable[[StreamEntry, Any], object]
+    if exec_cmd:
+        try:
+            handler = CommandHandler(shlex.split(exec_cmd), exec_timeout)
+        except ValueError as exc:
+            raise click.UsageError(f"--exec: {exc}") from exc
+    else:
+        handler = _print_entry
+    summary = consumer.run_entries(handler, limit=count)
+    click.echo(
+        f"{summary.handled} handled, {summary.failed} failed deliveries, "
+        f"{summary.dead_lettered} dead-lettered, {summary.skipped} skipped",
+        err=True,
+    )
+
+
+def _print_entry(entry: StreamEntry, _message: Any) -> None:
+    click.echo(json.dumps(entry.as_json(), ensure_ascii=False))
 
 
 @cli.command()
@@ -125,7 +165,30 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     for section, values in figures.items():
         click.echo(f"{section}:")
         for name, value in values.items():
+            if isinstance(value, dict):  # consumer groups: per stream, per group
+                for group, figures_of in value.items():
+                    click.echo(f"  {name} {group}: {_group_line(figures_of)}")
+                continue
             click.echo(f"  {name:<24} {value}")
+
+
+def _group_line(g: dict[str, Any]) -> str:
+    lag = "unknown (Redis < 7)" if g["lag"] is None else g["lag"]
+    oldest = g["oldest_pending_seconds"]
+    line = (
+        f"{g['consumers']} consumers, {g['pending']} pending"
+        + (f" (oldest {oldest:.0f}s)" if oldest is not None else "")
+        + f", lag {lag}"
+    )
+    if g["trimmed_unread"]:
+        line += f", TRIMMED UNREAD {g['trimmed_unread']}"
+    elif g["trimmed_unread_possible"]:
+        line += ", UNREAD ENTRIES MAY HAVE BEEN TRIMMED (position older than the stream)"
+    if g["trimmed_pending"]:
+        line += f", TRIMMED PENDING {g['trimmed_pending']}"
+    if g["handed_back_waiting"]:
+        line += f", {g['handed_back_waiting']} handed back by dead retry"
+    return line
 
 
 @cli.group()

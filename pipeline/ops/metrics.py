@@ -21,6 +21,7 @@ from pipeline.fetch.pages.records import OUTCOMES as PAGE_OUTCOMES
 from pipeline.fetch.pages.records import read_outcomes
 from pipeline.ops.stats import OUTCOMES, feed_coverage, feed_states, queue_depths, read_counters
 from pipeline.settings import Settings
+from pipeline.streams.groups import group_lags
 
 __all__ = ["PipelineCollector", "serve_metrics"]
 
@@ -76,6 +77,7 @@ class PipelineCollector:
         yield feeds
         yield from self._feed_gaps()
         yield from self._pages()
+        yield from self._consumer_groups()
 
     def _feed_gaps(self) -> Iterator[Metric]:
         coverage = feed_coverage(self.redis, self.settings)
@@ -108,6 +110,37 @@ class PipelineCollector:
         waiting.add_metric(["in_flight"], depth.in_flight)
         waiting.add_metric(["retry_waiting"], depth.retry_waiting)
         yield waiting
+
+    def _consumer_groups(self) -> Iterator[Metric]:
+        labels = ["stream", "group"]
+        pending = GaugeMetricFamily(
+            "pipeline_consumer_pending", "Entries delivered, not yet acknowledged", labels=labels
+        )
+        oldest = GaugeMetricFamily(
+            "pipeline_consumer_oldest_pending_seconds",
+            "Age of the oldest pending entry (since written)",
+            labels=labels,
+        )
+        lag = GaugeMetricFamily(
+            "pipeline_consumer_lag",
+            "Entries not yet delivered to the group (absent when unknown: Redis < 7)",
+            labels=labels,
+        )
+        trimmed = GaugeMetricFamily(
+            "pipeline_consumer_trimmed_unread",
+            "Entries trimmed before the group handled them (unread or pending); "
+            'exact="false" (Redis < 7): unread ones only flagged, counted as 1',
+            labels=[*labels, "exact"],
+        )
+        for stream in (self.settings.articles_stream, self.settings.dead_stream):
+            for g in group_lags(self.redis, stream):
+                pending.add_metric([stream, g.group], g.pending)
+                oldest.add_metric([stream, g.group], g.oldest_pending_seconds or 0.0)
+                if g.lag is not None:
+                    lag.add_metric([stream, g.group], g.lag)
+                exact = "true" if g.trimmed_unread is not None else "false"
+                trimmed.add_metric([stream, g.group, exact], g.trimmed_total)
+        yield from (pending, oldest, lag, trimmed)
 
 
 def serve_metrics(redis: Redis, settings: Settings) -> Any:

@@ -17,6 +17,7 @@ from pipeline.models import DeadLetter, RawItem
 from pipeline.queueing import enqueue_items
 from pipeline.settings import Settings
 from pipeline.streams.deadletters import dead_letter_key, scan_dead_letters
+from pipeline.streams.poison import hand_back
 from pipeline.streams.reader import StreamEntry, decode_entry
 from pipeline.streams.writer import BatchWriter
 
@@ -68,6 +69,28 @@ def _items_to_retry(
         return f"its input is not a valid item ({exc.error_count()} errors); fix it at the source"
 
 
+def _retry_consume(
+    redis: Redis, settings: Settings, entry: StreamEntry, result: RetryResult
+) -> None:
+    """A consumer group's poison entry goes back to that group only (its retry stream,
+    see pipeline/streams/poison.py): enqueue first, delete after."""
+    try:
+        handed = hand_back(redis, entry)
+    except (KeyError, ValueError) as exc:
+        log.warning("dead_letter_not_retried", entry=entry.entry_id, reason=str(exc))
+        result.unretriable += 1
+        return
+    redis.xdel(settings.dead_stream, entry.entry_id)
+    result.retried += 1
+    result.items += 1
+    log.info(
+        "dead_letter_handed_back",
+        entry=entry.entry_id,
+        group=entry.fields.get("group"),
+        retry_entry=handed,
+    )
+
+
 def retry_dead_letters(
     redis: Redis,
     settings: Settings,
@@ -92,6 +115,9 @@ def retry_dead_letters(
         ]
     writer = BatchWriter(redis, settings)
     for entry in entries:
+        if entry.fields.get("stage") == "consume":
+            _retry_consume(redis, settings, entry, result)
+            continue
         retry = _items_to_retry(entry, settings)
         if isinstance(retry, str):
             log.warning("dead_letter_not_retried", entry=entry.entry_id, reason=retry)

@@ -7,7 +7,6 @@ from collections import Counter
 from typing import Any
 
 from redis import Redis
-from redis.exceptions import ResponseError
 from rq import Worker
 from rq.registry import (
     DeferredJobRegistry,
@@ -21,11 +20,13 @@ from pipeline.fetch.pages.frontier import Frontier
 from pipeline.fetch.pages.records import read_outcomes
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
+from pipeline.streams.groups import group_lags
 
 __all__ = [
     "FEED_STATES",
     "OUTCOMES",
     "collect_stats",
+    "consumer_groups",
     "feed_coverage",
     "feed_states",
     "page_figures",
@@ -55,16 +56,13 @@ def queue_depths(redis: Redis, settings: Settings) -> dict[str, int]:
     }
 
 
-def _groups(redis: Redis, stream: str) -> dict[str, str]:
-    try:
-        groups = redis.xinfo_groups(stream)
-    except ResponseError:  # no such stream yet
-        return {}
-    out = {}
-    for g in groups:
-        name = g["name"].decode() if isinstance(g["name"], bytes) else g["name"]
-        out[f"group {name}"] = f"{g['pending']} pending, {g.get('lag', '?')} lag"
-    return out
+def consumer_groups(redis: Redis, settings: Settings) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per stream, per group: pending, oldest pending age, lag, trimmed entries
+    (``GroupLag.as_json`` keys; stable for ``pipeline stats --json``)."""
+    return {
+        stream: {lag.group: lag.as_json() for lag in group_lags(redis, stream)}
+        for stream in (settings.articles_stream, settings.dead_stream)
+    }
 
 
 def feed_states(redis: Redis, settings: Settings) -> dict[str, int]:
@@ -113,8 +111,8 @@ def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]
         "streams": {
             settings.articles_stream: redis.xlen(settings.articles_stream),
             settings.dead_stream: redis.xlen(settings.dead_stream),
-            **_groups(redis, settings.articles_stream),
         },
+        "consumer groups": consumer_groups(redis, settings),
         "articles": {
             "written new": counters.get("new", 0),
             "duplicates (copies)": counters.get("duplicate", 0),

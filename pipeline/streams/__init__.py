@@ -2,16 +2,25 @@
 dead letters. Never imports enrichment (spaCy), HTTP or feed code: a downstream service
 installs and imports only this."""
 
-from pipeline.streams.consumer import Consumer
-from pipeline.streams.reader import StreamEntry, decode_entry, latest_entries
+from pipeline.streams.consumer import Consumer, Delivery
+from pipeline.streams.messages import Message, PoisonEntry, stream_kind, validate_entry
+from pipeline.streams.reader import StreamEntry, decode_entry, latest_entries, parse_article
+from pipeline.streams.running import RunSummary
 from pipeline.streams.writer import BatchResult, BatchWriter, WriteOutcome
 
 __all__ = [
     "BatchResult",
     "BatchWriter",
     "Consumer",
+    "Delivery",
+    "Message",
+    "PoisonEntry",
+    "RunSummary",
     "StreamEntry",
     "WriteOutcome",
     "decode_entry",
     "latest_entries",
+    "parse_article",
+    "stream_kind",
+    "validate_entry",
 ]

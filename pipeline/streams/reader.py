@@ -8,21 +8,30 @@ from typing import Any
 
 from redis import Redis
 
-from pipeline.models import EnrichedArticle
+from pipeline.models import READING, EnrichedArticle
 
-__all__ = ["StreamEntry", "as_text", "decode_entry", "latest_entries"]
+__all__ = ["StreamEntry", "as_text", "decode_entry", "latest_entries", "parse_article"]
+
+
+def parse_article(raw: str | bytes) -> EnrichedArticle:
+    """An article as the reading side validates it: unknown fields ignored, enumeration
+    values added later within the schema version kept as strings."""
+    return EnrichedArticle.model_validate_json(raw, context=READING)
 
 
 @dataclass(frozen=True)
 class StreamEntry:
-    """One stream entry with its fields decoded to text."""
+    """One stream entry with its fields decoded to text; ``stream`` is where it was read
+    (empty when the reader did not say)."""
 
     entry_id: str
     fields: dict[str, str]
+    stream: str = ""
 
     def article(self) -> EnrichedArticle:
-        """The article of an ``articles`` entry (unknown fields ignored)."""
-        return EnrichedArticle.model_validate_json(self.fields["article"])
+        """The article of an ``articles`` entry (unknown fields and enumeration values
+        ignored or kept, as the versioning policy says)."""
+        return parse_article(self.fields["article"])
 
     def as_json(self) -> dict[str, Any]:
         """The entry as printable JSON: nested JSON fields decoded."""
@@ -42,9 +51,10 @@ def as_text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def decode_entry(entry_id: bytes | str, fields: dict[Any, Any]) -> StreamEntry:
+def decode_entry(entry_id: bytes | str, fields: dict[Any, Any], stream: str = "") -> StreamEntry:
     """A raw redis-py stream entry as a StreamEntry."""
-    return StreamEntry(as_text(entry_id), {as_text(k): as_text(v) for k, v in fields.items()})
+    decoded = {as_text(k): as_text(v) for k, v in fields.items()}
+    return StreamEntry(as_text(entry_id), decoded, stream)
 
 
 def latest_entries(redis: Redis, stream: str, count: int) -> list[StreamEntry]:

@@ -22,7 +22,11 @@ def compose() -> dict[str, Any]:
 def test_every_service_command_is_a_real_pipeline_command(compose: dict[str, Any]) -> None:
     """A typo in a service's command would only show when the container starts."""
     services = compose["services"]
-    commands = {name: s["command"] for name, s in services.items() if name != "redis"}
+    commands = {
+        name: s["command"]
+        for name, s in services.items()
+        if name != "redis" and "profiles" not in s  # the sink example: tested below
+    }
     assert set(commands) == {"worker", "scheduler", "replay", "pages"}
     for name, command in commands.items():
         assert main([*command, "--help"]) == 0, f"service {name}: {command}"
@@ -49,3 +53,18 @@ def test_image_runs_the_pipeline_command_with_a_healthcheck() -> None:
     assert 'ENTRYPOINT ["pipeline"]' in dockerfile
     assert 'CMD ["pipeline", "health"]' in dockerfile
     assert "USER pipeline" in dockerfile
+
+
+def test_the_sink_profile_runs_the_example_against_its_own_postgres(
+    compose: dict[str, Any],
+) -> None:
+    """`--profile sink` adds PostgreSQL and the sink; a plain `up` starts neither."""
+    services = compose["services"]
+    sink, postgres = services["sink"], services["postgres"]
+    assert sink["profiles"] == ["sink"] and postgres["profiles"] == ["sink"]
+    assert sink["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert sink["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "@postgres:5432/" in sink["environment"]["PIPELINE_SINK_DSN"]
+    dockerfile = ROOT / sink["build"]["dockerfile"]
+    assert 'ENTRYPOINT ["python", "-m", "examples.pg_sink"]' in dockerfile.read_text()
+    assert (ROOT / "examples/pg_sink/__main__.py").exists()

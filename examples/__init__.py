@@ -1,0 +1,1 @@
+"""Example downstream services built on pipeline.streams (not part of the pipeline)."""
