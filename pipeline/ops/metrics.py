@@ -17,6 +17,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from pipeline.ops.stats import OUTCOMES, feed_states, queue_depths, read_counters
+from pipeline.queueing import BATCHES_MISSING
 from pipeline.settings import Settings
 
 __all__ = ["PipelineCollector", "serve_metrics"]
@@ -54,6 +55,13 @@ class PipelineCollector:
         for outcome in OUTCOMES:
             articles.add_metric([outcome], counters.get(outcome, 0))
         yield articles
+
+        missing = CounterMetricFamily(
+            "pipeline_batches_missing",
+            "Batch jobs that found their items gone and never written (an alarm: should stay 0)",
+        )
+        missing.add_metric([], counters.get(BATCHES_MISSING, 0))
+        yield missing
 
         streams = GaugeMetricFamily(
             "pipeline_stream_length", "Entries in a stream", labels=["stream"]
