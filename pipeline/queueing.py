@@ -34,7 +34,10 @@ PROCESS_BATCH = "pipeline.workers.jobs.process_batch"
 ON_BATCH_FAILED = Callback("pipeline.workers.jobs.dead_letter_failed_batch")
 # A job in one of these states will still run: enqueuing its batch again would double the work.
 _PENDING = {b"queued", b"started", b"deferred", b"scheduled"}
-_RETRY_INTERVALS = [2, 10, 30, 60, 120]
+# The first retry goes straight back on the queue: the Redis client has already retried
+# the failed command with back-off, and an abandoned job (its worker died) should not wait
+# for RQ's scheduler, whose lock a dead worker may hold for a minute. Later ones back off.
+_RETRY_INTERVALS = [0, 10, 30, 60, 120]
 _JOBS_PER_ROUND_TRIP = 16
 # How long a batch job that failed for good stays in RQ's failed registry (re-queueable).
 # Its items are dead letters by then (dead_letter_failed_batch), and its written-marker
