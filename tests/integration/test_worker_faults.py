@@ -4,6 +4,8 @@ its AOF, a proxy that resets connections. Smaller versions of ``bench/chaos.py``
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,5 +165,46 @@ def test_connection_resets_and_late_replies_lose_and_double_nothing(
         workers.stop()
         proxy.close()
     assert proxy.resets > 0 and proxy.delays > 0
+    assert result.settled, result.line()
+    assert (result.lost, result.duplicated, result.dead) == (0, 0, 0)
+
+
+def test_out_of_memory_refuses_writes_loudly_then_every_article_lands_once(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """At maxmemory (noeviction) the replay fails with exit 5, `pipeline health` exits 5
+    saying "Redis refuses writes: OOM" while PING still answers, the workers wait; once
+    maxmemory is raised, replaying again lands every article exactly once."""
+    node = RedisNode(tmp_path / "redis", binary=redis_server.binary).start()
+    settings = Settings(redis_url=node.url)
+    env = _env(node.url, PIPELINE_BATCH_SIZE="20")
+    ids = write_articles(tmp_path / "in", 800)  # about 3.5 MB of text
+    client = node.client()
+    client.config_set("maxmemory", int(client.info("memory")["used_memory"]) + 1_500_000)
+    assert replay(env, tmp_path / "in") == 5
+    # the rejected request's buffer is freed with its connection: hold Redis at its data
+    client.config_set("maxmemory", int(client.info("memory")["used_memory"]) - 50_000)
+    workers = WorkerProcs(env, 2, tmp_path / "logs")
+    try:
+        health = subprocess.run(
+            [sys.executable, "-m", "pipeline", "health"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert health.returncode == 5
+        assert "Redis refuses writes: OOM" in health.stderr
+        assert client.ping()
+        time.sleep(5)  # the workers hit the wall too, and wait
+        assert all(workers.alive())
+        client.config_set("maxmemory", 0)
+        assert replay(env, tmp_path / "in") == 0
+        result = wait_for(lambda: tally(client, settings, ids), 90, say=print)
+        assert all(workers.alive())
+    finally:
+        workers.stop()
+        node.stop()
     assert result.settled, result.line()
     assert (result.lost, result.duplicated, result.dead) == (0, 0, 0)
