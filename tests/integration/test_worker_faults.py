@@ -133,7 +133,7 @@ def test_cut_aof_after_a_crash_is_healed_by_replaying(node: RedisNode, tmp_path:
         size_a_second_ago = node.aof_tail().stat().st_size
         time.sleep(1)
         node.kill()
-        assert node.cut_aof(size_a_second_ago) > 0
+        assert node.cut_aof(size_a_second_ago + 7) > 0  # part of a write reached the disk
         node.fix_aof()
         node.restart()
         client = node.client()
