@@ -6,8 +6,9 @@ import socket
 from collections.abc import Sequence
 
 from redis import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoPermissionError, ResponseError
 
+from pipeline.errors import ConfigurationError
 from pipeline.streams.reader import StreamEntry, as_text, decode_entry
 
 __all__ = ["Consumer"]
@@ -38,9 +39,24 @@ class Consumer:
     def _ensure_group(self, start: str) -> None:
         try:
             self.redis.xgroup_create(self.stream, self.group, id=start, mkstream=True)
+        except NoPermissionError as exc:
+            # a read-only consumer user may not create groups: the operator does, once
+            if not self._group_exists():
+                raise ConfigurationError(
+                    f"consumer group {self.group!r} does not exist on {self.stream} and this "
+                    "Redis user may not create it: ask the operator to run "
+                    f"XGROUP CREATE {self.stream} {self.group} 0 MKSTREAM"
+                ) from exc
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+
+    def _group_exists(self) -> bool:
+        try:
+            groups = self.redis.xinfo_groups(self.stream)
+        except ResponseError:  # no such stream
+            return False
+        return any(as_text(g["name"]) == self.group for g in groups)
 
     def read(self, count: int = 100, block_ms: int | None = None) -> list[StreamEntry]:
         """Entries to handle: first ones left idle by other consumers, then new ones."""

@@ -31,6 +31,7 @@ def test_every_service_command_is_a_real_pipeline_command(compose: dict[str, Any
 def test_redis_keeps_data_and_never_evicts_pipeline_keys(compose: dict[str, Any]) -> None:
     """Eviction of a seen-key would let an article be written twice."""
     command = compose["services"]["redis"]["command"]
+    assert compose["services"]["redis"]["entrypoint"][-1].endswith("start-redis.sh")
     assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
     assert command[command.index("--appendonly") + 1] == "yes"
 
@@ -40,7 +41,19 @@ def test_pipeline_services_wait_for_redis_and_point_at_it(compose: dict[str, Any
     for name in ("worker", "scheduler", "replay"):
         service = compose["services"][name]
         assert service["depends_on"]["redis"]["condition"] == "service_healthy"
-        assert service["environment"]["PIPELINE_REDIS_URL"] == "redis://redis:6379/0"
+        url = service["environment"]["PIPELINE_REDIS_URL"]
+        assert url.startswith("redis://pipeline:${REDIS_PIPELINE_PASSWORD")  # its own user
+        assert url.endswith("@redis:6379/0")
+
+
+def test_redis_users_get_their_passwords_from_the_environment(compose: dict[str, Any]) -> None:
+    """No password is written in the compose file; .env.example names every one."""
+    redis_env = compose["services"]["redis"]["environment"]
+    example = (ROOT / ".env.example").read_text()
+    for role in ("PIPELINE", "CONSUMER", "OPERATOR"):
+        name = f"REDIS_{role}_PASSWORD"
+        assert redis_env[name].startswith("${" + name + ":?")
+        assert f"{name}=" in example
 
 
 def test_image_runs_the_pipeline_command_with_a_healthcheck() -> None:
