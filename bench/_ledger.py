@@ -119,11 +119,13 @@ def tally(client: redis.Redis, settings: Settings, expected: set[str]) -> Tally:
 
 
 def wait_for(
-    check: Callable[[], Tally], timeout: float, *, every: float = 1.0, say: Callable[[str], None]
+    check: Callable[[], Tally], stall: float, *, every: float = 1.0, say: Callable[[str], None]
 ) -> Tally:
-    """Poll ``check`` until the tally is settled or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
+    """Poll ``check`` until the tally is settled, or until nothing has moved (entries,
+    pending work) for ``stall`` seconds: a slow machine is given its time, a stuck run is not."""
+    last_change = time.monotonic()
     last_said = 0.0
+    previous: tuple[int, ...] | None = None
     while True:
         try:
             result = check()
@@ -131,7 +133,10 @@ def wait_for(
             say(f"  (Redis not answering: {exc})")
             time.sleep(every)
             continue
-        if result.settled or time.monotonic() > deadline:
+        state = (result.entries, *result.leftovers.values())
+        if state != previous:
+            previous, last_change = state, time.monotonic()
+        if result.settled or time.monotonic() - last_change > stall:
             return result
         if time.monotonic() - last_said > 15:
             say(f"  ... {result.line()}")

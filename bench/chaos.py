@@ -29,7 +29,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
+
+import redis
+from rq.job import Job
+from rq.serializers import JSONSerializer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -39,7 +44,8 @@ from bench._redisnode import RedisNode
 from bench._workers import WorkerProcs
 from pipeline.settings import Settings
 
-_SETTLE = 600.0  # seconds a scenario may take to settle after its fault
+# a scenario gives up when nothing has moved for this long (recovery needs about a minute)
+_STALL = 300.0
 
 
 @dataclass
@@ -96,6 +102,7 @@ def worker_kills(work: Path, count: int, enrich: bool, rng: random.Random, total
     workers = WorkerProcs(env, 2, work / "logs-kills")
     try:
         # kill moments spread over the run: each worker 3 times, in random order
+        killed: list[tuple[str, float]] = []
         plan = [0, 0, 0, 1, 1, 1]
         rng.shuffle(plan)
         for index in plan:
@@ -110,18 +117,34 @@ def worker_kills(work: Path, count: int, enrich: bool, rng: random.Random, total
                     raise SystemExit(f"chaos: worker {index} never ran a job")
                 time.sleep(0.02)
             workers.kill(index)  # checked just before: RQ has it running job_id
+            killed.append((job_id, time.time()))
             say(f"  killed worker {index} running {job_id} at {done} entries")
             workers.restart(index)
-        result = wait_for(lambda: tally(client, settings, ids), _SETTLE, say=say)
+        result = wait_for(lambda: tally(client, settings, ids), _STALL, say=say)
         if not all(workers.alive()):
             say("  a worker exited on its own")
             result.lost += 1
+        say(f"  each killed job finished again {_recovery(client, killed)} after its kill")
     finally:
         workers.stop()
         node.stop()
     totals.kills += workers.kills
     totals.add(result)
     _report("worker kills", result, started)
+
+
+def _recovery(client: redis.Redis, killed: list[tuple[str, float]]) -> str:
+    """How long after its kill each killed job was finished by another run."""
+    delays = []
+    for job_id, at in killed:
+        job = Job.fetch(job_id, connection=client, serializer=JSONSerializer)
+        if job.ended_at is not None:
+            delays.append(job.ended_at.replace(tzinfo=UTC).timestamp() - at)
+    if not delays:
+        return "(no record)"
+    return (
+        f"{min(delays):.0f}-{max(delays):.0f} s (median {sorted(delays)[len(delays) // 2]:.0f} s)"
+    )
 
 
 def redis_kills(work: Path, count: int, enrich: bool, rng: random.Random, totals: Totals) -> None:
@@ -155,16 +178,17 @@ def redis_kills(work: Path, count: int, enrich: bool, rng: random.Random, totals
         node.kill()
         # what reached the disk: up to a second ago, and part of the next write
         cut = node.cut_aof(size_a_second_ago + rng.randint(1, 200))
-        fixed = node.fix_aof().strip().splitlines()
+        repaired = node.fix_aof().strip().splitlines()
+        fixed = [line for line in repaired if "shrink" in line] or repaired[-1:]
         node.restart()
         client = node.client()
         say(
             f"  machine crash: AOF cut by {cut} bytes ({before - client.xlen(stream)} entries "
-            f"gone); redis-check-aof: {fixed[-1] if fixed else '?'}"
+            f"gone); redis-check-aof --fix: {fixed[0] if fixed else '?'}"
         )
         if replay(env, folder) != 0:
             raise SystemExit("chaos: replay after the crash failed")
-        result = wait_for(lambda: tally(client, settings, ids), _SETTLE, say=say)
+        result = wait_for(lambda: tally(client, settings, ids), _STALL, say=say)
         if not all(workers.alive()):
             say("  a worker exited on its own")
             result.lost += 1
@@ -193,7 +217,7 @@ def dropped_connections(work: Path, count: int, rng: random.Random, totals: Tota
     workers = WorkerProcs(env, 2, work / "logs-proxy")
     client = node.client()
     try:
-        result = wait_for(lambda: tally(client, settings, ids), _SETTLE, say=say)
+        result = wait_for(lambda: tally(client, settings, ids), _STALL, say=say)
         if not all(workers.alive()):
             say("  a worker exited on its own")
             result.lost += 1
@@ -242,7 +266,7 @@ def out_of_memory(work: Path, count: int, rng: random.Random, totals: Totals) ->
         client.config_set("maxmemory", 0)
         if replay(env, folder) != 0:
             raise SystemExit("chaos: replay after raising maxmemory failed")
-        result = wait_for(lambda: tally(client, settings, ids), _SETTLE, say=say)
+        result = wait_for(lambda: tally(client, settings, ids), _STALL, say=say)
         if not all(workers.alive()):
             say("  a worker exited on its own")
             result.lost += 1
