@@ -124,7 +124,7 @@ def worker_kills(work: Path, count: int, enrich: bool, rng: random.Random, total
         if not all(workers.alive()):
             say("  a worker exited on its own")
             result.lost += 1
-        say(f"  each killed job finished again {_recovery(client, killed)} after its kill")
+        say(f"  killed jobs, after their kill: {_recovery(client, killed)}")
     finally:
         workers.stop()
         node.stop()
@@ -134,17 +134,23 @@ def worker_kills(work: Path, count: int, enrich: bool, rng: random.Random, total
 
 
 def _recovery(client: redis.Redis, killed: list[tuple[str, float]]) -> str:
-    """How long after its kill each killed job was finished by another run."""
-    delays = []
+    """How long after its kill each killed job was put back on the queue by RQ's
+    abandoned-job clean-up, and how long until another run had finished it."""
+
+    def spread(delays: list[float]) -> str:
+        if not delays:
+            return "(no record)"
+        median = sorted(delays)[len(delays) // 2]
+        return f"{min(delays):.0f}-{max(delays):.0f} s (median {median:.0f} s)"
+
+    requeued, finished = [], []
     for job_id, at in killed:
         job = Job.fetch(job_id, connection=client, serializer=JSONSerializer)
+        if job.enqueued_at is not None:
+            requeued.append(job.enqueued_at.replace(tzinfo=UTC).timestamp() - at)
         if job.ended_at is not None:
-            delays.append(job.ended_at.replace(tzinfo=UTC).timestamp() - at)
-    if not delays:
-        return "(no record)"
-    return (
-        f"{min(delays):.0f}-{max(delays):.0f} s (median {sorted(delays)[len(delays) // 2]:.0f} s)"
-    )
+            finished.append(job.ended_at.replace(tzinfo=UTC).timestamp() - at)
+    return f"re-queued {spread(requeued)}, finished {spread(finished)}"
 
 
 def redis_kills(work: Path, count: int, enrich: bool, rng: random.Random, totals: Totals) -> None:

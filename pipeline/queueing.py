@@ -101,7 +101,8 @@ def enqueue_items(redis: Redis, settings: Settings, items: Iterable[RawItem]) ->
     summary = EnqueueSummary()
     retry = None
     if settings.job_retries:
-        retry = Retry(max=settings.job_retries, interval=_RETRY_INTERVALS)
+        # a retried batch (its worker died, or Redis blinked) goes ahead of newer ones
+        retry = Retry(max=settings.job_retries, interval=_RETRY_INTERVALS, enqueue_at_front=True)
     for group in _batches_of_batches(items, settings.batch_size, _JOBS_PER_ROUND_TRIP):
         # fetch time is not part of identity: the same files replayed twice are one batch
         job_ids = [batch_job_id([i.model_dump_json(exclude={"fetched"}) for i in b]) for b in group]
