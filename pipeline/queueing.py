@@ -19,6 +19,8 @@ from pipeline.models import RawItem
 from pipeline.settings import Settings
 
 __all__ = [
+    "BATCHES_MISSING",
+    "FAILURE_TTL",
     "PROCESS_BATCH",
     "EnqueueSummary",
     "batch_job_id",
@@ -33,10 +35,17 @@ PROCESS_BATCH = "pipeline.workers.jobs.process_batch"
 ON_BATCH_FAILED = Callback("pipeline.workers.jobs.dead_letter_failed_batch")
 # A job in one of these states will still run: enqueuing its batch again would double the work.
 _PENDING = {b"queued", b"started", b"deferred", b"scheduled"}
-_RETRY_INTERVALS = [2, 10, 30, 60, 120]
+# The first retry goes straight back on the queue: the Redis client has already retried
+# the failed command with back-off, and an abandoned job (its worker died) should not wait
+# for RQ's scheduler, whose lock a dead worker may hold for a minute. Later ones back off.
+_RETRY_INTERVALS = [0, 10, 30, 60, 120]
 _JOBS_PER_ROUND_TRIP = 16
-# a batch's items wait at most as long as a failed job is kept
-_PAYLOAD_TTL = 7 * 86_400
+# How long a batch job that failed for good stays in RQ's failed registry (re-queueable).
+# Its items are dead letters by then (dead_letter_failed_batch), and its written-marker
+# outlives it (pipeline.streams.writer.MARKER_MIN_TTL).
+FAILURE_TTL = 7 * 86_400
+# the stats-hash field counting batches whose items were gone before any write landed them
+BATCHES_MISSING = "batches_missing"
 
 
 @dataclass
@@ -84,12 +93,17 @@ def enqueue_items(redis: Redis, settings: Settings, items: Iterable[RawItem]) ->
 
     The items (JSON) go to their own key, written in the same transaction as the job; the
     job's argument is that key. RQ compresses and rewrites a job's data on every state
-    change, which for 100 articles cost more than normalising them."""
+    change, which for 100 articles cost more than normalising them.
+
+    The items never expire while their job can still run: a queued or scheduled RQ job has
+    no expiry, so neither has its payload; the atomic write that lands the batch (or turns
+    a failed batch into dead letters) replaces the payload by a written-marker."""
     queue = make_queue(redis, settings)
     summary = EnqueueSummary()
     retry = None
     if settings.job_retries:
-        retry = Retry(max=settings.job_retries, interval=_RETRY_INTERVALS)
+        # a retried batch (its worker died, or Redis blinked) goes ahead of newer ones
+        retry = Retry(max=settings.job_retries, interval=_RETRY_INTERVALS, enqueue_at_front=True)
     for group in _batches_of_batches(items, settings.batch_size, _JOBS_PER_ROUND_TRIP):
         # fetch time is not part of identity: the same files replayed twice are one batch
         job_ids = [batch_job_id([i.model_dump_json(exclude={"fetched"}) for i in b]) for b in group]
@@ -113,7 +127,8 @@ def enqueue_items(redis: Redis, settings: Settings, items: Iterable[RawItem]) ->
                     timeout=settings.job_timeout,
                     retry=retry,
                     result_ttl=3600,
-                    failure_ttl=_PAYLOAD_TTL,
+                    ttl=None,  # a queued batch waits for a worker however long it takes
+                    failure_ttl=FAILURE_TTL,
                     on_failure=ON_BATCH_FAILED,
                     description=f"process_batch({len(batch)} items from {batch[0].source})",
                 )
@@ -123,14 +138,15 @@ def enqueue_items(redis: Redis, settings: Settings, items: Iterable[RawItem]) ->
         if to_enqueue:
             with redis.pipeline() as pipe:  # MULTI: payloads and jobs land together
                 for key, payload in payloads.items():
-                    pipe.set(key, payload, ex=_PAYLOAD_TTL)
+                    pipe.set(key, payload)
                 queue.enqueue_many(to_enqueue, pipeline=pipe)
                 pipe.execute()
     return summary
 
 
 def load_payload(redis: Redis, key: str) -> list[dict[str, Any]] | None:
-    """The items of a batch, or None when the batch has already been written."""
+    """The items of a batch, or None when they are gone: written by an earlier run of the
+    job (its written-marker says so) or lost (no marker: an alarm, see process_batch)."""
     raw = redis.get(key)
     return None if raw is None else list(json.loads(raw))
 

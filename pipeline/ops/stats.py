@@ -18,7 +18,7 @@ from rq.registry import (
 from pipeline.fetch.feeds.health import FEED_STATES, coverage_counters, feed_state, list_health
 from pipeline.fetch.pages.frontier import Frontier
 from pipeline.fetch.pages.records import read_outcomes
-from pipeline.queueing import make_queue
+from pipeline.queueing import BATCHES_MISSING, make_queue
 from pipeline.settings import Settings
 from pipeline.streams.groups import group_lags
 
@@ -119,6 +119,8 @@ def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]
             "revisions": counters.get("revision", 0),
             "repeats (not rewritten)": counters.get("repeat", 0),
             "dead letters": counters.get("dead", 0),
+            # an alarm: should stay 0 (see the README, "Reliability")
+            "batches lost (ALARM)": counters.get(BATCHES_MISSING, 0),
         },
         "queue": {
             "name": settings.queue_name,

@@ -16,10 +16,11 @@ from __future__ import annotations
 import json
 
 from redis import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoPermissionError, ResponseError
 
+from pipeline.errors import ConfigurationError
 from pipeline.models import format_utc, utc_now
-from pipeline.streams.reader import StreamEntry
+from pipeline.streams.reader import StreamEntry, as_text
 
 __all__ = ["ORIGIN_FIELD", "dead_letter_entry", "ensure_group", "hand_back", "retry_stream"]
 
@@ -33,12 +34,28 @@ def retry_stream(stream: str, group: str) -> str:
 
 
 def ensure_group(redis: Redis, stream: str, group: str, start: str = "0") -> None:
-    """Create the group (and the stream) unless it exists."""
+    """Create the group (and the stream) unless it exists; a Redis user that may not
+    create groups (the read-only consumer user) finds it made by the operator."""
     try:
         redis.xgroup_create(stream, group, id=start, mkstream=True)
+    except NoPermissionError as exc:
+        if not _group_exists(redis, stream, group):
+            raise ConfigurationError(
+                f"consumer group {group!r} does not exist on {stream} and this Redis user "
+                "may not create it: ask the operator to run "
+                f"XGROUP CREATE {stream} {group} {start} MKSTREAM"
+            ) from exc
     except ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
+
+
+def _group_exists(redis: Redis, stream: str, group: str) -> bool:
+    try:
+        groups = redis.xinfo_groups(stream)
+    except ResponseError:  # no such stream
+        return False
+    return any(as_text(g["name"]) == group for g in groups)
 
 
 def dead_letter_entry(

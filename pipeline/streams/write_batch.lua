@@ -4,11 +4,13 @@
 -- Only EVAL-era commands (Redis 6.2+): no functions, no XADD options newer than 6.2.
 --
 -- KEYS: 1 articles stream, 2 dead-letter stream, 3 stats hash, 4 the batch's payload key,
---       then per article: seen:<id>, fp:<fingerprint>; then per dead letter: deadseen:<hash>
+--       then per article: seen:<id>, fp:<fingerprint>; then per dead letter: deadseen:<hash>;
+--       LAST: the batch's written-marker (see "batch marker" at the end)
 -- ARGV: 1 maxlen (0 = none), 2 minid for age trimming ('' = none), 3 seen ttl seconds,
 --       4 article count, 5 dead-letter count, 6 schema version, 7 '1' to delete KEYS[4],
 --       then per article: id, fingerprint, JSON body without its closing brace,
---       then per dead letter: stage, reason, error, source, at, input, article_id
+--       then per dead letter: stage, reason, error, source, at, input, article_id;
+--       LAST: the written-marker's TTL in seconds
 local stream, dead_stream, stats, payload = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local maxlen = tonumber(ARGV[1])
 local minid = ARGV[2]
@@ -87,9 +89,12 @@ for _ = 1, n_dead do
   a = a + 7
 end
 
--- the batch is written: its payload goes in the same step, so a retry finds nothing to do
+-- batch marker: the batch is written, so its payload goes in the same step and a marker
+-- (the last KEY, kept for the last ARGV seconds) says so. A job that later finds neither
+-- its payload nor the marker knows its items expired: an alarm, never a silent no-op.
 if drop_payload then
   redis.call('DEL', payload)
+  redis.call('SET', KEYS[#KEYS], '1', 'EX', tonumber(ARGV[#ARGV]))
 end
 
 if minid ~= '' then

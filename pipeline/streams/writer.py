@@ -15,11 +15,21 @@ from pipeline.models import SCHEMA_VERSION, WRITE_DECIDED_FIELDS, DeadLetter, En
 from pipeline.settings import Settings
 from pipeline.streams.deadletters import dead_letter_key
 
-__all__ = ["BatchResult", "BatchWriter", "WriteOutcome"]
+__all__ = ["MARKER_MIN_TTL", "BatchResult", "BatchWriter", "WriteOutcome", "written_marker_key"]
 
 Status = Literal["new", "duplicate", "revision", "repeat", "dead"]
 _SCRIPT = resources.files("pipeline.streams").joinpath("write_batch.lua").read_text("utf-8")
 _DAY = 86_400
+# A written batch's marker outlives every run its job may still have: retries take minutes,
+# and a failed job stays re-queueable for 7 days (pipeline.queueing.FAILURE_TTL).
+MARKER_MIN_TTL = 8 * _DAY
+
+
+def written_marker_key(payload_key: str) -> str:
+    """The marker the atomic write leaves for a landed batch: ``<prefix>written:<job id>``
+    for the payload key ``<prefix>batch:<job id>``."""
+    head, _, job_id = payload_key.rpartition("batch:")
+    return f"{head}written:{job_id}"
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,7 @@ class BatchWriter:
         self.settings = settings
         self._script = redis.register_script(_SCRIPT)
         self._ttl = max(1, int(settings.seen_days * _DAY))
+        self._marker_ttl = max(self._ttl, MARKER_MIN_TTL)
 
     def write(
         self,
@@ -65,12 +76,15 @@ class BatchWriter:
         payload_key: str | None = None,
     ) -> BatchResult:
         """One round trip: each article written once (or counted as a repeat), each
-        dead letter written once, and the batch's payload key (if any) deleted; safe to
-        call again with the same batch."""
+        dead letter written once, and the batch's payload key (if any) replaced by its
+        written-marker; safe to call again with the same batch."""
         s = self.settings
         if not articles and not dead:
             if payload_key:
-                self.redis.delete(payload_key)
+                with self.redis.pipeline() as pipe:  # MULTI: the marker replaces the payload
+                    pipe.delete(payload_key)
+                    pipe.set(written_marker_key(payload_key), "1", ex=self._marker_ttl)
+                    pipe.execute()
             return BatchResult()
         keys = [s.articles_stream, s.dead_stream, s.key("stats"), payload_key or s.key("batch")]
         args: list[str | int] = [
@@ -99,6 +113,9 @@ class BatchWriter:
                 letter.input,
                 letter.article_id or "",
             ]
+        # last KEY and ARGV: the batch marker (a placeholder when there is no payload)
+        keys.append(written_marker_key(payload_key) if payload_key else s.key("written"))
+        args.append(self._marker_ttl)
         raw = self._script(keys=keys, args=args)
         outcomes = [WriteOutcome(status=_decode(st), entry=_decode(en)) for st, en in raw]  # type: ignore[arg-type]
         return BatchResult(articles=outcomes[: len(articles)], dead=outcomes[len(articles) :])

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 import structlog
 from rq import get_current_job
 from rq.job import Job
 
+from pipeline.errors import BatchMissing
 from pipeline.models import DeadLetter
-from pipeline.queueing import load_payload
+from pipeline.queueing import BATCHES_MISSING, load_payload
+from pipeline.streams.writer import written_marker_key
 from pipeline.workers.batch import process_items
 from pipeline.workers.runtime import get_runtime
 
@@ -32,9 +34,12 @@ def process_batch(batch: str) -> dict[str, int]:
     job = get_current_job()
     bound = log.bind(job_id=job.id if job else None)
     items = load_payload(runtime.redis, batch)
-    if items is None:  # written by an earlier run of this job that died before finishing
-        bound.info("batch_already_written")
-        return {}
+    if items is None:
+        if runtime.redis.exists(written_marker_key(batch)):
+            # written by an earlier run of this job that died before RQ recorded it
+            bound.info("batch_already_written")
+            return {}
+        _raise_batch_missing(runtime.redis, runtime.settings.key("stats"), batch, job)
     processed = process_items(
         items,
         enricher=runtime.enricher,
@@ -56,6 +61,27 @@ def process_batch(batch: str) -> dict[str, int]:
     counts = result.counts()
     bound.info("batch_written", items=len(items), **counts)
     return counts
+
+
+def _raise_batch_missing(redis: Any, stats_key: str, batch: str, job: Job | None) -> NoReturn:
+    """Neither the items nor the written-marker: they were lost before any run wrote
+    them. Count it, log an error naming the batch's source, and fail the job for good
+    (a retry cannot bring the items back)."""
+    redis.hincrby(stats_key, BATCHES_MISSING, 1)
+    description = job.description if job else batch
+    log.error(
+        "batch_missing",
+        job_id=job.id if job else None,
+        payload_key=batch,
+        batch=description,
+        reason="the batch's items are gone and no write landed them: replay its source",
+    )
+    if job is not None:
+        job.retries_left = 0  # RQ reads this when the job fails: straight to the failed registry
+    raise BatchMissing(
+        f"{description}: items missing from {batch} and never written (expired or deleted "
+        "before the job ran); replay the source"
+    )
 
 
 def dead_letter_failed_batch(

@@ -1,21 +1,27 @@
 """Worker start-up: resources load once, the page fetcher starts beside (its own process),
-then RQ's work loop."""
+then RQ's work loop, restarted with back-off whenever Redis goes away (RQ's loop quits on
+some Redis errors; a worker must not)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import structlog
 from redis import Redis
-from rq import Queue, SimpleWorker, Worker
+from redis.exceptions import RedisError
+from rq import Queue
 from rq.serializers import JSONSerializer
 
+from pipeline.connection import open_redis, redacted
 from pipeline.fetch.pages.frontier import Frontier
 from pipeline.fetch.pages.service import start_fetcher_process
 from pipeline.ops.metrics import serve_metrics
 from pipeline.settings import Settings
+from pipeline.signals import stop_on_signals
+from pipeline.workers.liveness import ForkingLiveWorker, LiveWorker, worker_options
 from pipeline.workers.runtime import init_runtime
 
 if TYPE_CHECKING:
@@ -25,6 +31,38 @@ __all__ = ["run_worker"]
 
 log = structlog.get_logger()
 _FETCHER_STOP_SECONDS = 60
+_FIRST_WAIT = 1.0
+_LONGEST_WAIT = 30.0
+# a work loop that ran this long was healthy: the next restart waits the shortest time again
+_HEALTHY_RUN = 60.0
+
+
+def _make_worker(
+    settings: Settings, names: Sequence[str], fork: bool
+) -> LiveWorker | ForkingLiveWorker:
+    # RQ gets its own client: it raises the socket timeout for its blocking dequeue,
+    # while the jobs' writes keep the short PIPELINE_REDIS_TIMEOUT
+    connection = open_redis(settings)
+    worker_class = ForkingLiveWorker if fork else LiveWorker
+    worker = worker_class(
+        [Queue(name, connection=connection, serializer=JSONSerializer) for name in names],
+        connection=connection,
+        serializer=JSONSerializer,
+        **worker_options(settings),
+    )
+    worker.abandoned_after = settings.worker_abandoned_after
+    if isinstance(worker, LiveWorker):
+        worker.heartbeat_every = settings.worker_heartbeat
+    return worker
+
+
+def _drained(settings: Settings, names: Sequence[str]) -> bool:
+    """True when Redis answers and the queues are empty (a burst worker may stop)."""
+    try:
+        redis = open_redis(settings)
+        return all(Queue(name, connection=redis).count == 0 for name in names)
+    except RedisError:
+        return False
 
 
 def run_worker(
@@ -36,34 +74,26 @@ def run_worker(
     fork: bool = False,
     pages: bool | None = None,
 ) -> bool:
-    """Run an RQ worker on the pipeline's queues; returns whether it did any work.
+    """Run an RQ worker on the pipeline's queues until SIGTERM/SIGINT (or, with
+    ``burst``, until the queues are empty); returns whether it did any work.
 
     SimpleWorker runs jobs in this process (the batch pays no fork); ``fork=True``
     isolates each job in a child that shares the already-loaded model pages. With
     ``pages`` (default: PIPELINE_PAGES) the page fetcher runs in a child process; with
     ``burst`` the worker then stops only once the page queue and the ingest queue are both
-    empty and no page is in flight.
+    empty and no page is in flight. When Redis goes away the work loop is started again,
+    waiting 1 s, 2 s, ... up to 30 s between attempts; a job that was running is re-run by
+    RQ once seen abandoned.
     """
     init_runtime(settings, redis)
     serve_metrics(redis, settings)
-    worker_class = Worker if fork else SimpleWorker
     names = list(queues) if queues else [settings.queue_name]
-
-    def work() -> tuple[bool, bool]:
-        worker = worker_class(
-            [Queue(name, connection=redis, serializer=JSONSerializer) for name in names],
-            connection=redis,
-            serializer=JSONSerializer,
-        )
-        did = bool(worker.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
-        return did, bool(getattr(worker, "_stop_requested", False))
-
     fetcher = None
     # in burst mode with no page work at all, the fetcher would only start and stop
     if _pages_on(settings, pages) and not (burst and Frontier(redis, settings).depth().empty):
         fetcher = start_fetcher_process(settings, burst=burst)
     try:
-        did_work, stopped = work()
+        did_work, stopped = _work(settings, names, burst=burst, fork=fork)
         while burst and fetcher is not None and not stopped:
             # pages still in flight will add ingest jobs: keep draining until the fetcher,
             # which exits once no page work is left, has gone; then one last drain
@@ -71,7 +101,7 @@ def run_worker(
             if not alive:
                 fetcher.join()
             time.sleep(0.2 if alive else 0)
-            more, stopped = work()
+            more, stopped = _work(settings, names, burst=burst, fork=fork)
             did_work = did_work or more
             if not alive:
                 break
@@ -79,6 +109,40 @@ def run_worker(
     finally:
         if fetcher is not None:
             _stop_fetcher(fetcher)
+
+
+def _work(
+    settings: Settings, names: Sequence[str], *, burst: bool, fork: bool
+) -> tuple[bool, bool]:
+    """RQ's work loop, started again with back-off when Redis goes away; returns whether
+    it did any work and whether a signal stopped it."""
+    worked = False
+    wait = _FIRST_WAIT
+    while True:
+        started = time.monotonic()
+        worker = None
+        try:
+            worker = _make_worker(settings, names, fork)
+            worked |= bool(worker.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
+        except RedisError as exc:  # raised outside RQ's loop: start-up, teardown
+            log.warning("worker_redis_error", error=str(exc))
+        # RQ's signal handlers belong to the loop that just ended
+        stop = stop_on_signals(threading.Event())
+        if (worker is not None and worker.stopped_by_signal) or stop.is_set():
+            return worked, True
+        if burst and _drained(settings, names):
+            return worked, False
+        if time.monotonic() - started > _HEALTHY_RUN:
+            wait = _FIRST_WAIT
+        log.warning(
+            "worker_restarting",
+            reason="Redis unavailable",
+            redis=redacted(settings.redis_url),
+            wait_seconds=wait,
+        )
+        if stop.wait(wait):
+            return worked, True
+        wait = min(wait * 2, _LONGEST_WAIT)
 
 
 def _pages_on(settings: Settings, pages: bool | None) -> bool:

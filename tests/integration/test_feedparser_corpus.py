@@ -33,6 +33,7 @@ def sample(root: Path) -> list[Path]:
     return special + rest[::8]
 
 
+@pytest.mark.benchdata
 @pytest.mark.skipif(CORPUS is None, reason="shared/benchdata/feedparser_tests not present")
 def test_feedparser_corpus_sample_behaves_as_expected() -> None:
     """No exception escapes, malformed feeds are reported, well-formed ones give every entry,

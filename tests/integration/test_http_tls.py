@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,53 +10,34 @@ from pathlib import Path
 
 import httpx
 import pytest
+import trustme
 
 from pipeline.errors import PermanentFetchError
 from pipeline.fetch.http import FetchLimits
 from tests.integration.http_clients import HttpClients
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command"),
-]
+pytestmark = pytest.mark.integration
 
 FEED = b'<rss version="2.0"><channel><title>Over TLS</title></channel></rss>'
 
 
-def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
-    """A throw-away self-signed certificate for ``name``."""
-    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            "-subj",
-            f"/CN={name}",
-            "-addext",
-            f"subjectAltName=DNS:{name}",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+def certificate(directory: Path, name: str) -> tuple[Path, Path, Path]:
+    """A throw-away CA (trustme) and a certificate it issued for ``name``:
+    (CA certificate, server certificate chain, server key)."""
+    ca = trustme.CA()
+    issued = ca.issue_cert(name)
+    ca_file, chain, key = directory / "ca.pem", directory / f"{name}.pem", directory / f"{name}.key"
+    ca.cert_pem.write_to_path(str(ca_file))
+    issued.private_key_pem.write_to_path(str(key))
+    chain.write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))
+    return ca_file, chain, key
 
 
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path, list[str]]]:
-    """An HTTPS server on 127.0.0.1 for feed.test; yields port, certificate, SNI names seen."""
-    cert, key = self_signed(tmp_path, "feed.test")
+    """An HTTPS server on 127.0.0.1 for feed.test; yields port, its CA certificate, SNI names
+    seen."""
+    ca_file, cert, key = certificate(tmp_path, "feed.test")
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -80,7 +59,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path, list[str]]]:
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
     thread.start()
     try:
-        yield int(httpd.server_address[1]), cert, seen
+        yield int(httpd.server_address[1]), ca_file, seen
     finally:
         httpd.shutdown()
         httpd.server_close()

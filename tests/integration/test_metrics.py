@@ -35,6 +35,7 @@ def test_metrics_report_outcomes_streams_and_queue(
     writer = BatchWriter(redis_client, settings)
     writer.write([article])
     writer.write([article])
+    redis_client.hincrby(settings.key("stats"), "batches_missing", 2)  # what a lost batch does
     server = serve_metrics(redis_client, settings)
     try:
         text = _scrape(settings.metrics_port)
@@ -45,6 +46,7 @@ def test_metrics_report_outcomes_streams_and_queue(
     assert 'pipeline_articles_total{outcome="repeat"} 1.0' in text
     assert 'pipeline_stream_length{stream="news:articles"} 1.0' in text
     assert 'pipeline_queue_jobs{state="queued"} 0.0' in text
+    assert "pipeline_batches_missing_total 2.0" in text
 
 
 def test_metrics_say_when_redis_is_down() -> None:

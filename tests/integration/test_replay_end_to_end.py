@@ -14,9 +14,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from rq import Queue
-from rq.intermediate_queue import IntermediateQueue
-from rq.registry import StartedJobRegistry
 
 from pipeline.cli import main
 from pipeline.fetch.files.replay import replay_paths
@@ -96,56 +93,6 @@ def test_bad_inputs_become_dead_letters_and_the_rest_lands(
     assert sources == ["empty.txt", "huge.txt", "items.jsonl", "latin1.txt"]
     for fields in dead:
         assert fields[b"reason"] and fields[b"error"] and fields[b"at"] and fields[b"input"]
-
-
-def _recover_abandoned_jobs(queue: Queue) -> None:
-    """What RQ's periodic maintenance does, on its own schedule, for a dead worker's job:
-    a job it had started is retried; one it had taken off the queue but not yet
-    registered as started (killed between the two steps) goes back on the queue."""
-    StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 10**6)
-    intermediate = IntermediateQueue(queue.key, connection=queue.connection)
-    for job_id in intermediate.get_job_ids():
-        job = queue.fetch_job(job_id)
-        intermediate.remove(job_id)
-        if job is not None and job_id not in queue.started_job_registry:
-            queue.enqueue_job(job)
-
-
-def test_worker_killed_mid_run_then_rerun_writes_each_article_once(
-    env: dict[str, str], settings: Settings, redis_client: redis.Redis, tmp_path: Path
-) -> None:
-    """SIGKILL a worker in the middle of its batches; after the abandoned job is
-    retried and the folder replayed again, every article is in the stream exactly once."""
-    count = 3000
-    with open(tmp_path / "many.jsonl", "w") as out:
-        for i in range(count):
-            out.write(json.dumps({"id": f"a{i}", "text": f"Article number {i}. " * 40}) + "\n")
-    env = {**env, "PIPELINE_BATCH_SIZE": "50"}
-    cmd = [sys.executable, "-m", "pipeline", "--log-level", "WARNING"]
-    subprocess.run([*cmd, "replay", str(tmp_path)], env=env, check=True, timeout=60)
-    worker = subprocess.Popen([*cmd, "worker", "--burst"], env=env)
-    try:
-        deadline = time.monotonic() + 60
-        while redis_client.xlen(settings.articles_stream) < count // 5:
-            assert time.monotonic() < deadline, "worker made no progress"
-            assert worker.poll() is None, "worker finished before it could be killed"
-            time.sleep(0.005)
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-    written_before = redis_client.xlen(settings.articles_stream)
-    assert 0 < written_before < count
-
-    _recover_abandoned_jobs(make_queue(redis_client, settings))
-    subprocess.run([*cmd, "replay", str(tmp_path)], env=env, check=True, timeout=60)
-    time.sleep(2.5)  # the first retry is due after 2 s; a burst worker enqueues due retries
-    subprocess.run([*cmd, "worker", "--burst"], env=env, check=True, timeout=120)
-
-    ids = [a["id"] for a in _articles(redis_client, settings)]
-    assert len(ids) == count
-    assert len(set(ids)) == count
 
 
 def test_cli_reports_and_exit_codes(

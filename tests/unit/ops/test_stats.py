@@ -33,6 +33,7 @@ def test_counters_and_stream_lengths(redis: fakeredis.FakeRedis) -> None:
         "revisions": 0,
         "repeats (not rewritten)": 3,
         "dead letters": 1,
+        "batches lost (ALARM)": 0,
     }
     assert figures["queue"]["queued jobs"] == 0
     assert figures["workers"] == {"alive": 0, "busy": 0}

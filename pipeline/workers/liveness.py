@@ -1,0 +1,91 @@
+"""RQ workers whose running job goes on heartbeating, so a dead worker's job is re-run
+within about a minute instead of after the job timeout.
+
+RQ declares a job abandoned when its entry in the StartedJobRegistry expires; the entry's
+expiry is pushed forward by each heartbeat by ``get_heartbeat_ttl()``. RQ's SimpleWorker
+runs the job in its only thread and so sends no heartbeat until the job ends: its entry
+is given the whole job timeout (+60 s), and a worker SIGKILLed mid-job strands the job
+for that long. Here a thread calls RQ's own ``maintain_heartbeats`` every
+``worker_heartbeat`` seconds while the job runs, and the entry lives
+``worker_abandoned_after`` seconds past the last one. RQ's maintenance (every
+``worker_maintenance`` seconds, in whichever worker holds its lock) then retries the
+abandoned job like any failed one.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import structlog
+from redis.exceptions import RedisError
+from rq import SimpleWorker, Worker
+from rq.job import Job
+from rq.queue import Queue
+from rq.worker import WorkerStatus
+
+from pipeline.settings import Settings
+
+__all__ = ["ForkingLiveWorker", "LiveWorker", "worker_options"]
+
+log = structlog.get_logger()
+
+
+def worker_options(settings: Settings) -> dict[str, Any]:
+    """RQ worker arguments for the liveness settings.
+
+    ``worker_ttl`` also sets how long an idle worker blocks waiting for a job (15 s less),
+    so an idle worker wakes up for maintenance about every ``worker_maintenance`` seconds.
+    """
+    return {
+        "maintenance_interval": settings.worker_maintenance,
+        "worker_ttl": settings.worker_maintenance + 15,
+        "job_monitoring_interval": max(1, int(settings.worker_heartbeat)),
+    }
+
+
+class _Liveness:
+    """What both worker kinds share: the started-registry entry's lifetime, and
+    remembering that a signal (not an error) ended the work loop."""
+
+    abandoned_after = 45
+    stopped_by_signal = False
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        return self.abandoned_after
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        self.stopped_by_signal = True
+        super().request_stop(signum, frame)  # type: ignore[misc]
+
+
+class LiveWorker(_Liveness, SimpleWorker):
+    """RQ's SimpleWorker (the job runs in this process) with a heartbeat thread."""
+
+    heartbeat_every = 10.0
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        execution = self.prepare_execution(job)
+        stop = threading.Event()
+        beat = threading.Thread(
+            target=self._beat, args=(job, execution, stop), name="job-heartbeat", daemon=True
+        )
+        beat.start()
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            stop.set()
+            beat.join()
+        self.set_state(WorkerStatus.IDLE)
+
+    def _beat(self, job: Job, execution: Any, stop: threading.Event) -> None:
+        while not stop.wait(self.heartbeat_every):
+            try:
+                self.maintain_heartbeats(job, execution)
+            except RedisError as exc:  # the job's own Redis calls will say more
+                log.warning("heartbeat_failed", job_id=job.id, error=str(exc))
+
+
+class ForkingLiveWorker(_Liveness, Worker):
+    """RQ's forking Worker: its parent already heartbeats every job_monitoring_interval;
+    only the entry's lifetime changes."""
