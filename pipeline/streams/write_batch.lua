@@ -1,14 +1,26 @@
--- Write one batch atomically: for each article, the duplicate check, the XADD and the
--- seen-set update happen in this one script, so no crash can leave an article
--- "seen" but not written (lost) or written but not "seen" (doubled on retry).
+-- Write one batch atomically: for each article, the duplicate check (exact and near), the
+-- XADD and the seen-set and near-duplicate index updates happen in this one script, so no
+-- crash can leave an article "seen" but not written (lost) or written but not "seen"
+-- (doubled on retry), and two workers writing two copies of one story at the same moment
+-- cannot both make theirs the original.
 -- Only EVAL-era commands (Redis 6.2+): no functions, no XADD options newer than 6.2.
+-- Near-duplicate candidates' entries (KEYS-less, built from ids found in band buckets) are
+-- read by name: the script needs one Redis, not Redis Cluster.
 --
 -- KEYS: 1 articles stream, 2 dead-letter stream, 3 stats hash, 4 the batch's payload key,
---       then per article: seen:<id>, fp:<fingerprint>; then per dead letter: deadseen:<hash>
+--       then per article: seen:<id>, fp:<fingerprint>, and when it has a signature:
+--       nd:s:<id>, then one nd:<band label> bucket per band;
+--       then per dead letter: deadseen:<hash>
 -- ARGV: 1 maxlen (0 = none), 2 minid for age trimming ('' = none), 3 seen ttl seconds,
 --       4 article count, 5 dead-letter count, 6 schema version, 7 '1' to delete KEYS[4],
+--       8-12 the near-duplicate settings (see the near-duplicate part below),
 --       then per article: id, fingerprint, JSON body without its closing brace,
+--         'r' when the worker skipped its enrichment as a repeat (else ''),
+--         signature ('' = takes no part), band count,
 --       then per dead letter: stage, reason, error, source, at, input, article_id
+-- Returns per article and dead letter {status, entry id}: status new, duplicate,
+-- near_duplicate, revision, repeat, dead, or unenriched (an 'r' article that is not a
+-- repeat after all: not written, the worker enriches it and writes it again).
 local stream, dead_stream, stats, payload = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local maxlen = tonumber(ARGV[1])
 local minid = ARGV[2]
@@ -32,19 +44,100 @@ local function json_or_null(value)
   return cjson.encode(value)
 end
 
+-- ===== near-duplicate index ===============================================================
+-- A signature is NUM_PERM 16-bit MinHash values (2 bytes each). Each band bucket is a
+-- sorted set of article ids scored by insert time (ms), trimmed to the window on every
+-- insert, so each member leaves on its own; nd:s:<id> holds the article's signature
+-- followed by its cluster id, with the window as TTL.
+-- ARGV: 8 now (ms), 9 window start (ms), 10 window in seconds (TTL),
+--       11 the share of equal values needed to link (the verified threshold),
+--       12 candidates read per bucket (its newest members)
+local nd_now = ARGV[8]
+local nd_since = ARGV[9]
+local nd_ttl = tonumber(ARGV[10])
+local nd_threshold = tonumber(ARGV[11])
+local nd_per_bucket = tonumber(ARGV[12])
+
+local function nd_similar(sig, other)
+  -- the share of equal 16-bit values: the estimated Jaccard similarity of the shingles
+  local n = #sig
+  if #other < n then
+    return 0
+  end
+  local a = {string.byte(sig, 1, n)}
+  local b = {string.byte(other, 1, n)}
+  local same = 0
+  for i = 1, n, 2 do
+    if a[i] == b[i] and a[i + 1] == b[i + 1] then
+      same = same + 1
+    end
+  end
+  return same
+end
+
+-- The best verified earlier article among the candidates the buckets name: returns its
+-- id, its cluster and the count of equal values, or nil.
+local function nd_find(id, sig, sig_prefix, buckets)
+  local tried = {[id] = true}
+  local needed = math.ceil(nd_threshold * #sig / 2 - 1e-9)
+  local best_id, best_cluster, best_same = nil, nil, needed - 1
+  for _, bucket in ipairs(buckets) do
+    local members = redis.call(
+      'ZREVRANGEBYSCORE', bucket, '+inf', nd_since, 'LIMIT', 0, nd_per_bucket)
+    for _, candidate in ipairs(members) do
+      if not tried[candidate] then
+        tried[candidate] = true
+        local stored = redis.call('GET', sig_prefix .. candidate)
+        if stored then
+          local same = nd_similar(sig, stored)
+          if same > best_same then
+            best_id, best_cluster, best_same = candidate, string.sub(stored, #sig + 1), same
+          end
+        end
+      end
+    end
+  end
+  return best_id, best_cluster, best_same
+end
+
+local function nd_index(id, cluster, sig, sig_key, buckets)
+  redis.call('SET', sig_key, sig .. cluster, 'EX', nd_ttl)
+  for _, bucket in ipairs(buckets) do
+    redis.call('ZREMRANGEBYSCORE', bucket, '-inf', '(' .. nd_since)
+    redis.call('ZADD', bucket, nd_now, id)
+    redis.call('EXPIRE', bucket, nd_ttl)
+  end
+end
+-- ===== end of the near-duplicate index ====================================================
+
 local results = {}
-local k, a = 5, 8
+local deferred = 0
+local k, a = 5, 13
 for _ = 1, n_articles do
   local seen_key, fp_key = KEYS[k], KEYS[k + 1]
-  local id, fp, body = ARGV[a], ARGV[a + 1], ARGV[a + 2]
-  k, a = k + 2, a + 3
+  local id, fp, body, flags, sig = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local n_bands = tonumber(ARGV[a + 5])
+  local sig_key, buckets = nil, {}
+  k, a = k + 2, a + 6
+  if sig ~= '' then
+    sig_key = KEYS[k]
+    for i = 1, n_bands do
+      buckets[i] = KEYS[k + i]
+    end
+    k = k + 1 + n_bands
+  end
   local seen = redis.call('HMGET', seen_key, 'fp', 'entry', 'rev', 'cluster')
   if seen[1] == fp then
     -- the same article again (retry, replay, re-fetch): never written twice
     redis.call('HINCRBY', stats, 'repeat', 1)
     results[#results + 1] = {'repeat', seen[2]}
+  elseif flags == 'r' then
+    -- the worker took it for a repeat and skipped enrichment: it must not be written so
+    deferred = deferred + 1
+    results[#results + 1] = {'unenriched', false}
   else
-    local status, revision, previous, duplicate_of, cluster
+    local status, revision, previous, duplicate_of, cluster, kind, similarity
+    local index = sig_key ~= nil
     if seen[1] then
       -- same id, changed text: a new revision pointing at the entry it replaces
       status, revision, previous = 'revision', tonumber(seen[3]) + 1, seen[2]
@@ -53,19 +146,36 @@ for _ = 1, n_articles do
       revision = 1
       local first = redis.call('GET', fp_key)
       if first and first ~= id then
-        status, duplicate_of, cluster = 'duplicate', first, first
+        -- the same text under another id: its story is the first one's
+        local first_seen_key = string.sub(seen_key, 1, #seen_key - #id) .. first
+        status, duplicate_of, kind, similarity = 'duplicate', first, 'exact', '1.0'
+        cluster = redis.call('HGET', first_seen_key, 'cluster') or first
+        index = false -- its signature is the first one's
       else
         status, cluster = 'new', id
+        if index then
+          local sig_prefix = string.sub(sig_key, 1, #sig_key - #id)
+          local near, near_cluster, same = nd_find(id, sig, sig_prefix, buckets)
+          if near then
+            status, duplicate_of, cluster, kind = 'near_duplicate', near, near_cluster, 'near'
+            similarity = string.format('%.2f', same * 2 / #sig)
+          end
+        end
       end
     end
     redis.call('SET', fp_key, id, 'NX', 'EX', ttl)
     local article = body .. ',"duplicate_of":' .. json_or_null(duplicate_of)
+      .. ',"duplicate_kind":' .. json_or_null(kind)
+      .. ',"similarity":' .. (similarity or 'null')
       .. ',"cluster":' .. json_or_null(cluster)
       .. ',"revision":' .. revision
       .. ',"previous_entry":' .. json_or_null(previous) .. '}'
     local entry = xadd(stream, {'id', id, 'v', version, 'article', article})
     redis.call('HSET', seen_key, 'fp', fp, 'entry', entry, 'rev', revision, 'cluster', cluster)
     redis.call('EXPIRE', seen_key, ttl)
+    if index then
+      nd_index(id, cluster, sig, sig_key, buckets)
+    end
     redis.call('HINCRBY', stats, status, 1)
     results[#results + 1] = {status, entry}
   end
@@ -87,8 +197,9 @@ for _ = 1, n_dead do
   a = a + 7
 end
 
--- the batch is written: its payload goes in the same step, so a retry finds nothing to do
-if drop_payload then
+-- the batch is written: its payload goes in the same step, so a retry finds nothing to do;
+-- while an article waits for its enrichment (unenriched), the payload stays
+if drop_payload and deferred == 0 then
   redis.call('DEL', payload)
 end
 

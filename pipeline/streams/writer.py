@@ -1,4 +1,5 @@
-"""The atomic write of a batch: dedup check, XADD and seen-set update in one Lua step."""
+"""The atomic write of a batch: exact and near-duplicate checks, XADD, the seen-set and the
+near-duplicate index updated in one Lua step."""
 
 from __future__ import annotations
 
@@ -7,19 +8,39 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Literal
+from typing import Literal, Protocol
 
 from redis import Redis
 
-from pipeline.models import SCHEMA_VERSION, WRITE_DECIDED_FIELDS, DeadLetter, EnrichedArticle
+from pipeline.models import (
+    SCHEMA_VERSION,
+    WRITE_DECIDED_FIELDS,
+    Article,
+    DeadLetter,
+    EnrichedArticle,
+)
 from pipeline.settings import Settings
 from pipeline.streams.deadletters import dead_letter_key
 
-__all__ = ["BatchResult", "BatchWriter", "WriteOutcome"]
+__all__ = ["BatchResult", "BatchWriter", "NearKeys", "WriteOutcome"]
 
-Status = Literal["new", "duplicate", "revision", "repeat", "dead"]
+Status = Literal["new", "duplicate", "near_duplicate", "revision", "repeat", "dead", "unenriched"]
 _SCRIPT = resources.files("pipeline.streams").joinpath("write_batch.lua").read_text("utf-8")
 _DAY = 86_400
+_WRITE_DECIDED = set(WRITE_DECIDED_FIELDS)
+# a bucket of a very common band names at most this many of its newest members
+_CANDIDATES_PER_BUCKET = 8
+
+
+class NearKeys(Protocol):
+    """What the write needs of an article's near-duplicate signature
+    (``pipeline.similar.Signature``): the packed MinHash values and the band labels."""
+
+    @property
+    def minhash(self) -> bytes: ...
+
+    @property
+    def bands(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,7 @@ class BatchWriter:
         self.settings = settings
         self._script = redis.register_script(_SCRIPT)
         self._ttl = max(1, int(settings.seen_days * _DAY))
+        self._nd_window_ms = int(settings.neardup_days * _DAY * 1000)
 
     def write(
         self,
@@ -63,17 +85,24 @@ class BatchWriter:
         dead: Sequence[DeadLetter] = (),
         *,
         payload_key: str | None = None,
+        signatures: Sequence[NearKeys | None] | None = None,
+        unenriched: Sequence[bool] | None = None,
     ) -> BatchResult:
         """One round trip: each article written once (or counted as a repeat), each
         dead letter written once, and the batch's payload key (if any) deleted; safe to
-        call again with the same batch."""
+        call again with the same batch.
+
+        ``signatures`` (aligned with ``articles``; None: takes no part) link near copies;
+        an article flagged in ``unenriched`` is written only as a repeat, else it comes
+        back ``unenriched`` and the payload stays until it is written."""
         s = self.settings
         if not articles and not dead:
             if payload_key:
                 self.redis.delete(payload_key)
             return BatchResult()
         keys = [s.articles_stream, s.dead_stream, s.key("stats"), payload_key or s.key("batch")]
-        args: list[str | int] = [
+        now_ms = int(time.time() * 1000)
+        args: list[str | int | bytes] = [
             s.stream_maxlen,
             self._minid(),
             self._ttl,
@@ -81,11 +110,25 @@ class BatchWriter:
             len(dead),
             SCHEMA_VERSION,
             "1" if payload_key else "0",
+            # the near-duplicate part: now, window start, window TTL, threshold, fan-out
+            now_ms,
+            now_ms - self._nd_window_ms,
+            max(1, self._nd_window_ms // 1000),
+            repr(s.neardup_threshold),
+            _CANDIDATES_PER_BUCKET,
         ]
-        for article in articles:
+        signatures = signatures or [None] * len(articles)
+        unenriched = unenriched or [False] * len(articles)
+        for article, signature, skipped in zip(articles, signatures, unenriched, strict=True):
             keys += [s.key("seen", article.id), s.key("fp", article.fingerprint)]
-            body = article.model_dump_json(exclude=set(WRITE_DECIDED_FIELDS))
-            args += [article.id, article.fingerprint, body[:-1]]
+            body = article.model_dump_json(exclude=_WRITE_DECIDED)
+            args += [article.id, article.fingerprint, body[:-1], "r" if skipped else ""]
+            if signature is None:
+                args += ["", 0]
+                continue
+            keys.append(s.key("nd", "s", article.id))
+            keys += [s.key("nd", label) for label in signature.bands]
+            args += [signature.minhash, len(signature.bands)]
         for letter in dead:
             keys.append(
                 s.key("deadseen", dead_letter_key(letter.stage, letter.source, letter.input))
@@ -102,6 +145,20 @@ class BatchWriter:
         raw = self._script(keys=keys, args=args)
         outcomes = [WriteOutcome(status=_decode(st), entry=_decode(en)) for st, en in raw]  # type: ignore[arg-type]
         return BatchResult(articles=outcomes[: len(articles)], dead=outcomes[len(articles) :])
+
+    def seen_unchanged(self, articles: Sequence[Article]) -> list[bool]:
+        """Which articles the write would call repeats (same id, same text), in one round
+        trip: their enrichment can be skipped. Only a hint: the write decides."""
+        if not articles:
+            return []
+        with self.redis.pipeline(transaction=False) as pipe:
+            for article in articles:
+                pipe.hget(self.settings.key("seen", article.id), "fp")
+            stored = pipe.execute()
+        return [
+            fp is not None and fp.decode() == article.fingerprint
+            for fp, article in zip(stored, articles, strict=True)
+        ]
 
     def _minid(self) -> str:
         days = self.settings.stream_max_age_days

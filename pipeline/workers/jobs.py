@@ -13,7 +13,7 @@ from rq.job import Job
 
 from pipeline.models import DeadLetter
 from pipeline.queueing import load_payload
-from pipeline.workers.batch import process_items
+from pipeline.workers.batch import enrich_articles, process_items
 from pipeline.workers.runtime import get_runtime
 
 __all__ = ["dead_letter_failed_batch", "process_batch"]
@@ -35,16 +35,37 @@ def process_batch(batch: str) -> dict[str, int]:
     if items is None:  # written by an earlier run of this job that died before finishing
         bound.info("batch_already_written")
         return {}
+    writer = runtime.writer
     processed = process_items(
         items,
         enricher=runtime.enricher,
         future_tolerance=timedelta(minutes=runtime.settings.future_tolerance_minutes),
+        # what is already seen unchanged is not enriched (the write still decides)
+        seen_unchanged=writer.seen_unchanged if runtime.enricher else None,
     )
-    result = runtime.writer.write(
+    result = writer.write(
         processed.articles,
         processed.dead,
         payload_key=batch,
+        signatures=processed.signatures,
+        unenriched=processed.unenriched,
     )
+    counts = result.counts()
+    late = [i for i, o in enumerate(result.articles) if o.status == "unenriched"]
+    if late:
+        # taken for repeats, but new by the time of the write (their seen key expired):
+        # enriched now and written in a second round, which also drops the payload
+        second = enrich_articles(
+            [(processed.inputs[i], processed.articles[i]) for i in late], runtime.enricher
+        )
+        again = writer.write(
+            second.articles, second.dead, payload_key=batch, signatures=second.signatures
+        )
+        counts.pop("unenriched", None)
+        for status, n in again.counts().items():
+            counts[status] = counts.get(status, 0) + n
+        processed.dead += second.dead
+        bound.info("batch_second_round", items=len(late))
     for letter in processed.dead:
         bound.warning(
             "item_dead_lettered",
@@ -53,7 +74,6 @@ def process_batch(batch: str) -> dict[str, int]:
             source=letter.source,
             article_id=letter.article_id,
         )
-    counts = result.counts()
     bound.info("batch_written", items=len(items), **counts)
     return counts
 
