@@ -16,7 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from redis import Redis
 from redis.exceptions import RedisError
 
-from pipeline.ops.stats import OUTCOMES, feed_states, queue_depths, read_counters
+from pipeline.ops.stats import OUTCOMES, feed_states, near_index, queue_depths, read_counters
 from pipeline.settings import Settings
 
 __all__ = ["PipelineCollector", "serve_metrics"]
@@ -54,6 +54,13 @@ class PipelineCollector:
         for outcome in OUTCOMES:
             articles.add_metric([outcome], counters.get(outcome, 0))
         yield articles
+
+        index = GaugeMetricFamily(
+            "pipeline_neardup_index_articles",
+            "Articles in the near-duplicate index (within PIPELINE_NEARDUP_DAYS)",
+        )
+        index.add_metric([], near_index(self.redis, s)["articles indexed"])
+        yield index
 
         streams = GaugeMetricFamily(
             "pipeline_stream_length", "Entries in a stream", labels=["stream"]

@@ -25,6 +25,7 @@ __all__ = [
     "OUTCOMES",
     "collect_stats",
     "feed_states",
+    "near_index",
     "queue_depths",
     "read_counters",
 ]
@@ -32,7 +33,7 @@ __all__ = [
 FEED_STATES = ("new", "ok", "failing", "silent")
 
 # the statuses the atomic write counts (pipeline/streams/write_batch.lua)
-OUTCOMES = ("new", "duplicate", "revision", "repeat", "dead")
+OUTCOMES = ("new", "duplicate", "near_duplicate", "revision", "repeat", "dead")
 
 
 def read_counters(redis: Redis, settings: Settings) -> dict[str, int]:
@@ -65,6 +66,14 @@ def _groups(redis: Redis, stream: str) -> dict[str, str]:
     return out
 
 
+def near_index(redis: Redis, settings: Settings) -> dict[str, Any]:
+    """How many articles a near copy can be linked to now, and over what window."""
+    return {
+        "articles indexed": redis.zcard(settings.key("nd", "index")),
+        "window (days)": settings.neardup_days,
+    }
+
+
 def feed_states(redis: Redis, settings: Settings) -> dict[str, int]:
     """How many known feeds are in each health state."""
     now = time.time()
@@ -85,11 +94,13 @@ def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]
         },
         "articles": {
             "written new": counters.get("new", 0),
-            "duplicates (copies)": counters.get("duplicate", 0),
+            "exact copies": counters.get("duplicate", 0),
+            "near copies": counters.get("near_duplicate", 0),
             "revisions": counters.get("revision", 0),
             "repeats (not rewritten)": counters.get("repeat", 0),
             "dead letters": counters.get("dead", 0),
         },
+        "near-duplicate index": near_index(redis, settings),
         "queue": {
             "name": settings.queue_name,
             "queued jobs": depths["queued"],

@@ -48,7 +48,7 @@ end
 -- A signature is NUM_PERM 16-bit MinHash values (2 bytes each). Each band bucket is a
 -- sorted set of article ids scored by insert time (ms), trimmed to the window on every
 -- insert, so each member leaves on its own; nd:s:<id> holds the article's signature
--- followed by its cluster id, with the window as TTL.
+-- followed by its cluster id, with the window as TTL; nd:index lists the indexed ids.
 -- ARGV: 8 now (ms), 9 window start (ms), 10 window in seconds (TTL),
 --       11 the share of equal values needed to link (the verified threshold),
 --       12 candidates read per bucket (its newest members)
@@ -58,17 +58,17 @@ local nd_ttl = tonumber(ARGV[10])
 local nd_threshold = tonumber(ARGV[11])
 local nd_per_bucket = tonumber(ARGV[12])
 
-local function nd_similar(sig, other)
-  -- the share of equal 16-bit values: the estimated Jaccard similarity of the shingles
-  local n = #sig
+local function nd_similar(values, other)
+  -- the share of equal 16-bit values: the estimated Jaccard similarity of the shingles;
+  -- values: the new signature's bytes, unpacked once per article
+  local n = #values
   if #other < n then
     return 0
   end
-  local a = {string.byte(sig, 1, n)}
   local b = {string.byte(other, 1, n)}
   local same = 0
   for i = 1, n, 2 do
-    if a[i] == b[i] and a[i + 1] == b[i + 1] then
+    if values[i] == b[i] and values[i + 1] == b[i + 1] then
       same = same + 1
     end
   end
@@ -76,20 +76,24 @@ local function nd_similar(sig, other)
 end
 
 -- The best verified earlier article among the candidates the buckets name: returns its
--- id, its cluster and the count of equal values, or nil.
-local function nd_find(id, sig, sig_prefix, buckets)
+-- id, its cluster and the count of equal values, or nil; and which buckets had members
+-- in the window. Only those can hold members older than it: a bucket's TTL is the
+-- window from its newest member, so a bucket whose members all left has expired.
+local function nd_find(id, sig, sig_prefix, buckets, occupied)
   local tried = {[id] = true}
+  local values = {string.byte(sig, 1, #sig)}
   local needed = math.ceil(nd_threshold * #sig / 2 - 1e-9)
   local best_id, best_cluster, best_same = nil, nil, needed - 1
   for _, bucket in ipairs(buckets) do
     local members = redis.call(
       'ZREVRANGEBYSCORE', bucket, '+inf', nd_since, 'LIMIT', 0, nd_per_bucket)
+    occupied[bucket] = #members > 0
     for _, candidate in ipairs(members) do
       if not tried[candidate] then
         tried[candidate] = true
         local stored = redis.call('GET', sig_prefix .. candidate)
         if stored then
-          local same = nd_similar(sig, stored)
+          local same = nd_similar(values, stored)
           if same > best_same then
             best_id, best_cluster, best_same = candidate, string.sub(stored, #sig + 1), same
           end
@@ -100,10 +104,18 @@ local function nd_find(id, sig, sig_prefix, buckets)
   return best_id, best_cluster, best_same
 end
 
-local function nd_index(id, cluster, sig, sig_key, buckets)
+-- occupied: the buckets nd_find saw members in (nil: not looked up, trim every bucket)
+local function nd_index(id, cluster, sig, sig_key, buckets, occupied)
   redis.call('SET', sig_key, sig .. cluster, 'EX', nd_ttl)
+  -- nd:index: every indexed id by time, for `pipeline stats` (<prefix>nd:s:<id> -> nd:index)
+  local members = string.sub(sig_key, 1, #sig_key - #id - 2) .. 'index'
+  redis.call('ZREMRANGEBYSCORE', members, '-inf', '(' .. nd_since)
+  redis.call('ZADD', members, nd_now, id)
+  redis.call('EXPIRE', members, nd_ttl)
   for _, bucket in ipairs(buckets) do
-    redis.call('ZREMRANGEBYSCORE', bucket, '-inf', '(' .. nd_since)
+    if occupied == nil or occupied[bucket] then
+      redis.call('ZREMRANGEBYSCORE', bucket, '-inf', '(' .. nd_since)
+    end
     redis.call('ZADD', bucket, nd_now, id)
     redis.call('EXPIRE', bucket, nd_ttl)
   end
@@ -136,7 +148,7 @@ for _ = 1, n_articles do
     deferred = deferred + 1
     results[#results + 1] = {'unenriched', false}
   else
-    local status, revision, previous, duplicate_of, cluster, kind, similarity
+    local status, revision, previous, duplicate_of, cluster, kind, similarity, occupied
     local index = sig_key ~= nil
     if seen[1] then
       -- same id, changed text: a new revision pointing at the entry it replaces
@@ -155,7 +167,8 @@ for _ = 1, n_articles do
         status, cluster = 'new', id
         if index then
           local sig_prefix = string.sub(sig_key, 1, #sig_key - #id)
-          local near, near_cluster, same = nd_find(id, sig, sig_prefix, buckets)
+          occupied = {}
+          local near, near_cluster, same = nd_find(id, sig, sig_prefix, buckets, occupied)
           if near then
             status, duplicate_of, cluster, kind = 'near_duplicate', near, near_cluster, 'near'
             similarity = string.format('%.2f', same * 2 / #sig)
@@ -174,7 +187,7 @@ for _ = 1, n_articles do
     redis.call('HSET', seen_key, 'fp', fp, 'entry', entry, 'rev', revision, 'cluster', cluster)
     redis.call('EXPIRE', seen_key, ttl)
     if index then
-      nd_index(id, cluster, sig, sig_key, buckets)
+      nd_index(id, cluster, sig, sig_key, buckets, occupied)
     end
     redis.call('HINCRBY', stats, status, 1)
     results[#results + 1] = {status, entry}

@@ -132,11 +132,12 @@ def process_items(
             log.exception("normalize_crashed", source=raw.source)
             dead.append(_dead("normalize", f"{type(exc).__name__}: {exc}", type(exc).__name__, obj))
 
-    known = list(seen_unchanged([a for _, a in normalized])) if seen_unchanged else []
+    if seen_unchanged is None:
+        known = [False] * len(normalized)
+    else:
+        known = list(seen_unchanged([a for _, a in normalized]))
     repeats = [pair for pair, is_known in zip(normalized, known, strict=True) if is_known]
-    out = enrich_articles(
-        [pair for i, pair in enumerate(normalized) if not (known and known[i])], enricher
-    )
+    out = enrich_articles([pair for i, pair in enumerate(normalized) if not known[i]], enricher)
     out.dead[:0] = dead
     for obj, article in repeats:
         out.articles.append(EnrichedArticle(**dict(article)))
