@@ -1,9 +1,9 @@
 """Generated news-like articles for benchmarks: 300-800 words, names, places, dates.
 
 Filler words come from a seeded vocabulary of a few thousand made-up words, so two
-articles share about as many word shingles as two unrelated real news articles do
-(Jaccard ~0.02, the upper end of unrelated real articles): a filler of a few dozen words would make every article a near copy
-of every other and turn the near-duplicate index into a worst case no feed produces.
+articles share about as many word shingles as unrelated real news articles do at the
+upper end (Jaccard ~0.02): a filler of a few dozen words would make every article a
+near copy of every other, a worst case for the near-duplicate index no feed produces.
 """
 
 from __future__ import annotations
