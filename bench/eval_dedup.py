@@ -237,6 +237,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--articles", nargs="+", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
+    missing = [str(p) for p in args.articles if not p.exists()]
+    if missing:
+        parser.error(f"no such path: {', '.join(missing)}")
     sources, copies = read_sources(args.articles)
     # a copy of a shorter article, cut by 40%, falls under the floor where articles take
     # no part in copy detection by design: such sources would measure the floor, not this
