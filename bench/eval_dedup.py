@@ -41,7 +41,7 @@ from pipeline.models import EnrichedArticle
 from pipeline.ops.localredis import start_redis
 from pipeline.ops.stats import OUTCOMES, read_counters
 from pipeline.settings import Settings
-from pipeline.similar import MIN_WORDS, Signature, sign, takes_part
+from pipeline.similar import MIN_WORDS, Signature, sign_many, takes_part
 from pipeline.similar.shingles import shingles, words
 from pipeline.streams.writer import BatchWriter
 from pipeline.workers.batch import process_items
@@ -79,6 +79,12 @@ def score(
 # --- the real pipeline --------------------------------------------------------------------
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _wait_for(client: redis.Redis, settings: Settings, total: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while sum(read_counters(client, settings).get(o, 0) for o in OUTCOMES) < total:
@@ -105,11 +111,15 @@ def replay_through_pipeline(
             time.sleep(0.1)
         times = []
         for round_ in (1, 2):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu_seconds(worker.pid)
             replay_paths(client, settings, [folder])
             _wait_for(client, settings, round_ * n, timeout=1800)
             times.append(time.perf_counter() - start)
-            print(f"replay {round_}: {n} items in {times[-1]:.1f} s", file=sys.stderr)
+            print(
+                f"replay {round_}: {n} items in {times[-1]:.1f} s "
+                f"(worker CPU {_cpu_seconds(worker.pid) - cpu:.1f} s)",
+                file=sys.stderr,
+            )
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
@@ -133,47 +143,61 @@ def _prepare(items: Sequence[Item]) -> list[list[EnrichedArticle]]:
     ]
 
 
+def _redis_usec(client: redis.Redis) -> int:
+    """CPU µs Redis spent running scripts since its last CONFIG RESETSTAT (the commands
+    a script calls are counted again under their own names: not added)."""
+    stats = client.info("commandstats")
+    return sum(int(stats.get(f"cmdstat_{c}", {}).get("usec", 0)) for c in ("evalsha", "eval"))
+
+
 def _write_all(
     client: redis.Redis,
     settings: Settings,
     batches: list[list[EnrichedArticle]],
     signatures: list[list[Signature | None]] | None,
-) -> float:
+) -> tuple[float, float]:
+    """Write every batch into an empty Redis: the CPU seconds this process spent and
+    the CPU seconds Redis spent."""
     client.flushall()
+    client.config_resetstat()
     writer = BatchWriter(client, settings)
-    start = time.perf_counter()
+    start = time.process_time()
     for n, batch in enumerate(batches):
         writer.write(batch, signatures=signatures[n] if signatures else None)
-    return time.perf_counter() - start
+    return time.process_time() - start, _redis_usec(client) / 1e6
 
 
 def measure_step(settings: Settings, items: Sequence[Item], rounds: int = 3) -> tuple[float, float]:
-    """µs per article for signatures plus the write's extra time with the index, and the
-    Redis bytes per indexed article (used_memory with the index minus without)."""
+    """CPU µs per article of the near-duplicate step, Redis included: the signatures, plus
+    what the write costs this process and Redis with the index minus without it; and
+    Redis bytes per indexed article (used_memory with the index minus without).
+
+    CPU time, not wall time: on a shared machine the wall clock measures the neighbours."""
     client = redis.Redis.from_url(settings.redis_url)
     batches = _prepare(items)
     n = sum(len(b) for b in batches)
-    sign_times, extra, memory = [], [], []
+    signing, client_extra, redis_extra, memory = [], [], [], []
     for _ in range(rounds):
-        start = time.perf_counter()
-        signatures = [[sign(a.text) for a in batch] for batch in batches]
-        sign_times.append(time.perf_counter() - start)
+        start = time.process_time()
+        signatures = [sign_many([(a.text, None) for a in batch]) for batch in batches]
+        signing.append(time.process_time() - start)
         off = _write_all(client, settings, batches, None)
         used_off = client.info("memory")["used_memory"]
         on = _write_all(client, settings, batches, signatures)
         used_on = client.info("memory")["used_memory"]
         indexed = len(client.keys(settings.key("nd", "s", "*")))
-        extra.append(on - off)
+        client_extra.append(on[0] - off[0])
+        redis_extra.append(on[1] - off[1])
         memory.append((used_on - used_off) / max(1, indexed))
-    step = (statistics.median(sign_times) + statistics.median(extra)) / n * 1e6
+    parts = [statistics.median(v) / n * 1e6 for v in (signing, client_extra, redis_extra)]
     print(
-        f"near-duplicate step per article: signature {statistics.median(sign_times) / n * 1e6:.0f}"
-        f" µs + write with index minus without {statistics.median(extra) / n * 1e6:.0f} µs "
-        f"(medians of {rounds}; write runs: {', '.join(f'{e / n * 1e6:.0f}' for e in extra)} µs)",
+        f"near-duplicate step, CPU µs per article (medians of {rounds}): signature "
+        f"{parts[0]:.0f} + write in the worker {parts[1]:.0f} + in Redis {parts[2]:.0f}; "
+        f"Redis runs: {', '.join(f'{r / n * 1e6:.0f}' for r in redis_extra)}",
         file=sys.stderr,
     )
     client.flushall()
-    return step, statistics.median(memory)
+    return sum(parts), statistics.median(memory)
 
 
 # --- the datasketch baseline --------------------------------------------------------------
@@ -181,7 +205,8 @@ def measure_step(settings: Settings, items: Sequence[Item], rounds: int = 3) -> 
 
 def baseline(items: Sequence[Item]) -> tuple[list[str], float]:
     """datasketch MinHashLSH(threshold=0.5, num_perm=128) in memory over the same
-    articles and word shingles: a query hit joins the earliest hit's cluster."""
+    articles and word shingles: a query hit joins the earliest hit's cluster. Returns the
+    clusters and CPU µs per article (signature, query and insert)."""
     articles = [a for batch in _prepare(items) for a in batch]
     lsh = MinHashLSH(threshold=0.5, num_perm=128)
     cluster: dict[str, str] = {}
@@ -197,12 +222,12 @@ def baseline(items: Sequence[Item]) -> tuple[list[str], float]:
             cluster[article.id] = article.id
             out.append(article.id)
             continue
-        start = time.perf_counter()
+        start = time.process_time()
         sketch = MinHash(num_perm=128)
         sketch.update_batch([s.encode("utf-8") for s in shingles(tokens)])
         hits = lsh.query(sketch)
         lsh.insert(article.id, sketch)
-        elapsed += time.perf_counter() - start
+        elapsed += time.process_time() - start
         first = min(hits, key=order.__getitem__) if hits else None
         cluster[article.id] = cluster[first] if first else article.id
         order[article.id] = n

@@ -67,9 +67,14 @@ def _groups(redis: Redis, stream: str) -> dict[str, str]:
 
 
 def near_index(redis: Redis, settings: Settings) -> dict[str, Any]:
-    """How many articles a near copy can be linked to now, and over what window."""
+    """How many articles a near copy can be linked to now (those indexed within the
+    window, counted per 1/168th of it by the write), and over what window."""
+    window_ms = int(settings.neardup_days * 86_400 * 1000)
+    slot = max(1.0, window_ms / 168)  # as the write script counts them
+    since = (time.time() * 1000 - window_ms) // slot
+    per_slot = redis.hgetall(settings.key("nd", "count"))
     return {
-        "articles indexed": redis.zcard(settings.key("nd", "index")),
+        "articles indexed": sum(int(n) for at, n in per_slot.items() if int(at) > since),
         "window (days)": settings.neardup_days,
     }
 

@@ -8,7 +8,8 @@ from pipeline.similar.signature import (
     Signature,
     estimate,
     sign,
+    sign_many,
     takes_part,
 )
 
-__all__ = ["MIN_WORDS", "NUM_PERM", "Signature", "estimate", "sign", "takes_part"]
+__all__ = ["MIN_WORDS", "NUM_PERM", "Signature", "estimate", "sign", "sign_many", "takes_part"]

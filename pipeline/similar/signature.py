@@ -1,11 +1,13 @@
-"""MinHash signature and LSH band labels of an article's text (rensa's R-MinHash)."""
+"""MinHash signatures and LSH band labels of articles' texts (rensa's R-MinHash)."""
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
-from hashlib import blake2b
 
+import numpy as np
+import numpy.typing as npt
 from rensa import RMinHash
 
 from pipeline.similar.shingles import shingles, words
@@ -18,6 +20,7 @@ __all__ = [
     "Signature",
     "estimate",
     "sign",
+    "sign_many",
     "takes_part",
 ]
 
@@ -52,25 +55,47 @@ def takes_part(word_count: int, text_source: str | None = None) -> bool:
     return word_count >= MIN_WORDS and text_source not in _NO_PART_SOURCES
 
 
-def _bands(values: list[int]) -> tuple[str, ...]:
-    labels = []
-    for band in range(BANDS):
-        rows = values[band * ROWS : (band + 1) * ROWS]
-        digest = blake2b(struct.pack(f"<{ROWS}I", *rows), digest_size=8).hexdigest()
-        labels.append(f"{band}:{digest[:_BAND_HEX]}")
-    return tuple(labels)
+_MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
+_BAND_MASK = (1 << (4 * _BAND_HEX)) - 1
+
+
+def _signatures(matrix: npt.NDArray[np.uint32]) -> list[Signature]:
+    """Signatures of a (documents x NUM_PERM) matrix of 32-bit MinHash values."""
+    packed = (matrix & 0xFFFF).astype("<u2")
+    # a band's label mixes its ROWS values into 48 bits (distinct rows, distinct labels
+    # but for ~2^-48 chance)
+    mixed = np.zeros((matrix.shape[0], BANDS), dtype=np.uint64)
+    for row in range(ROWS):
+        column = matrix[:, row : BANDS * ROWS : ROWS].astype(np.uint64)
+        mixed = mixed + column * np.uint64(_MIX[row])
+    labels = (mixed & np.uint64(_BAND_MASK)).tolist()
+    return [
+        Signature(
+            minhash=packed[n].tobytes(),
+            bands=tuple(f"{band}:{value:012x}" for band, value in enumerate(labels[n])),
+        )
+        for n in range(matrix.shape[0])
+    ]
+
+
+def sign_many(texts: Sequence[tuple[str, str | None]]) -> list[Signature | None]:
+    """Signatures of ``(text, text_source)`` pairs, in one MinHash call for them all; None
+    for a text that takes no part (too short, or not full text)."""
+    tokens = [words(text) for text, _ in texts]
+    taking_part = [takes_part(len(t), source) for t, (_, source) in zip(tokens, texts, strict=True)]
+    documents = [t for t, part in zip(tokens, taking_part, strict=True) if part]
+    if not documents:
+        return [None] * len(texts)
+    digests = RMinHash.digest_matrix_from_token_sets(
+        [shingles(d) for d in documents], NUM_PERM, SEED
+    )
+    signatures = iter(_signatures(np.array(digests.to_rows(), dtype=np.uint32)))
+    return [next(signatures) if part else None for part in taking_part]
 
 
 def sign(text: str, text_source: str | None = None) -> Signature | None:
-    """The text's signature, or None when it takes no part (too short, or not full text)."""
-    tokens = words(text)
-    if not takes_part(len(tokens), text_source):
-        return None
-    sketch = RMinHash(NUM_PERM, SEED)
-    sketch.update(shingles(tokens))
-    values: list[int] = sketch.digest()
-    packed = struct.pack(f"<{NUM_PERM}H", *(v & 0xFFFF for v in values))
-    return Signature(minhash=packed, bands=_bands(values))
+    """The text's signature, or None when it takes no part."""
+    return sign_many([(text, text_source)])[0]
 
 
 def estimate(a: bytes, b: bytes) -> float:

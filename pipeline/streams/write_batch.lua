@@ -48,7 +48,7 @@ end
 -- A signature is NUM_PERM 16-bit MinHash values (2 bytes each). Each band bucket is a
 -- sorted set of article ids scored by insert time (ms), trimmed to the window on every
 -- insert, so each member leaves on its own; nd:s:<id> holds the article's signature
--- followed by its cluster id, with the window as TTL; nd:index lists the indexed ids.
+-- followed by its cluster id, with the window as TTL; nd:count counts inserts over time.
 -- ARGV: 8 now (ms), 9 window start (ms), 10 window in seconds (TTL),
 --       11 the share of equal values needed to link (the verified threshold),
 --       12 candidates read per bucket (its newest members)
@@ -107,11 +107,12 @@ end
 -- occupied: the buckets nd_find saw members in (nil: not looked up, trim every bucket)
 local function nd_index(id, cluster, sig, sig_key, buckets, occupied)
   redis.call('SET', sig_key, sig .. cluster, 'EX', nd_ttl)
-  -- nd:index: every indexed id by time, for `pipeline stats` (<prefix>nd:s:<id> -> nd:index)
-  local members = string.sub(sig_key, 1, #sig_key - #id - 2) .. 'index'
-  redis.call('ZREMRANGEBYSCORE', members, '-inf', '(' .. nd_since)
-  redis.call('ZADD', members, nd_now, id)
-  redis.call('EXPIRE', members, nd_ttl)
+  -- nd:count: articles indexed per 1/168th of the window (an hour of 7 days), for
+  -- `pipeline stats` (<prefix>nd:s:<id> -> nd:count); the slot that just left is dropped
+  local counts = string.sub(sig_key, 1, #sig_key - #id - 2) .. 'count'
+  local slot = math.max(1, (tonumber(nd_now) - tonumber(nd_since)) / 168)
+  redis.call('HINCRBY', counts, math.floor(tonumber(nd_now) / slot), 1)
+  redis.call('HDEL', counts, math.floor(tonumber(nd_since) / slot) - 1)
   for _, bucket in ipairs(buckets) do
     if occupied == nil or occupied[bucket] then
       redis.call('ZREMRANGEBYSCORE', bucket, '-inf', '(' .. nd_since)

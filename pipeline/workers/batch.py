@@ -16,7 +16,7 @@ from pipeline.enrich.enricher import Enricher, EnrichInput
 from pipeline.errors import InvalidInput
 from pipeline.models import Article, DeadLetter, EnrichedArticle, RawItem, utc_now
 from pipeline.normalize import normalize_item
-from pipeline.similar import Signature, sign
+from pipeline.similar import Signature, sign_many
 
 __all__ = ["ProcessedBatch", "enrich_articles", "process_items"]
 
@@ -56,9 +56,9 @@ def _dead(
     )
 
 
-def _signature(article: Article) -> Signature | None:
+def _signatures(articles: Sequence[Article]) -> list[Signature | None]:
     # issue 9 adds text_source (title/summary when no full text was found)
-    return sign(article.text, getattr(article, "text_source", None))
+    return sign_many([(a.text, getattr(a, "text_source", None)) for a in articles])
 
 
 def enrich_articles(
@@ -96,9 +96,9 @@ def enrich_articles(
                 **{**dict(article), "entities": result.entities, "dates": result.dates}
             )
         out.articles.append(enriched)
-        out.signatures.append(_signature(article))
         out.unenriched.append(False)
         out.inputs.append(obj)
+    out.signatures = _signatures(out.articles)
     return out
 
 

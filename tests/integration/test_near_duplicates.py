@@ -15,6 +15,7 @@ import redis
 from pipeline.models import EnrichedArticle, utc_now
 from pipeline.normalize.identity import fingerprint
 from pipeline.ops.localredis import bundled_redis_server, free_port
+from pipeline.ops.stats import near_index
 from pipeline.settings import Settings
 from pipeline.similar import sign
 from pipeline.streams.writer import BatchResult, BatchWriter
@@ -191,6 +192,7 @@ def test_a_retried_batch_is_idempotent_and_never_links_an_article_to_itself(
     assert [o.status for o in again.articles] == ["repeat", "repeat"]
     assert [o.entry for o in again.articles] == [o.entry for o in first.articles]
     assert sorted(client.keys(server_settings.key("nd", "*"))) == keys_after_first
+    assert near_index(client, server_settings)["articles indexed"] == 2
     entries = _entries(client, server_settings.articles_stream)
     assert len(entries) == 2 and entries["a"]["duplicate_of"] is None
 
@@ -217,9 +219,13 @@ def test_an_article_outside_the_window_is_not_linked_and_the_index_expires(
     client = redis.Redis.from_url(settings.redis_url)
     writer = BatchWriter(client, settings)
     _write(writer, _article("a", ORIGINAL))
-    assert client.keys(settings.key("nd", "*"))
+    index_keys = [settings.key("nd", "s", "*"), settings.key("nd", "[0-9]*")]
+    assert all(client.keys(pattern) for pattern in index_keys)
+    assert near_index(client, settings)["articles indexed"] == 1
     time.sleep(2.2)
-    assert client.keys(settings.key("nd", "*")) == []  # expired, not kept by later inserts
+    # expired on their own, not kept by later inserts; and no longer counted
+    assert all(client.keys(pattern) == [] for pattern in index_keys)
+    assert near_index(client, settings)["articles indexed"] == 0
     result = _write(writer, _article("b", cut_the_end(ORIGINAL)))
     assert [o.status for o in result.articles] == ["new"]
 
