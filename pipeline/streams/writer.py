@@ -11,6 +11,8 @@ from importlib import resources
 from typing import Literal, Protocol
 
 from redis import Redis
+from redis.connection import Connection
+from redis.exceptions import NoScriptError
 
 from pipeline.models import (
     SCHEMA_VERSION,
@@ -22,7 +24,7 @@ from pipeline.models import (
 from pipeline.settings import Settings
 from pipeline.streams.deadletters import dead_letter_key
 
-__all__ = ["BatchResult", "BatchWriter", "NearKeys", "WriteOutcome"]
+__all__ = ["BatchResult", "BatchWriter", "NearKeys", "PendingWrite", "WriteOutcome"]
 
 Status = Literal["new", "duplicate", "near_duplicate", "revision", "repeat", "dead", "unenriched"]
 _SCRIPT = resources.files("pipeline.streams").joinpath("write_batch.lua").read_text("utf-8")
@@ -69,6 +71,43 @@ def _decode(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
+class PendingWrite:
+    """A write sent to Redis whose reply has not been read yet."""
+
+    def __init__(
+        self,
+        writer: BatchWriter,
+        connection: Connection | None,
+        keys: list[str],
+        args: list[str | int | bytes],
+        n_articles: int,
+    ) -> None:
+        self._writer = writer
+        self._connection = connection
+        self._keys, self._args = keys, args
+        self._n_articles = n_articles
+
+    def result(self) -> BatchResult:
+        """Wait for the script's reply: the outcomes in input order."""
+        if self._connection is None:
+            return BatchResult()
+        pool = self._writer.redis.connection_pool
+        try:
+            raw = self._connection.read_response()
+        except NoScriptError:
+            # a server that lost its scripts (restart, SCRIPT FLUSH) ran nothing: load, rerun
+            raw = self._writer._script(keys=self._keys, args=self._args)
+        except BaseException:
+            self._connection.disconnect()
+            raise
+        finally:
+            pool.release(self._connection)
+            self._connection = None
+        outcomes = [WriteOutcome(status=_decode(st), entry=_decode(en)) for st, en in raw]  # type: ignore[arg-type]
+        n = self._n_articles
+        return BatchResult(articles=outcomes[:n], dead=outcomes[n:])
+
+
 class BatchWriter:
     """Writes batches of articles and dead letters; the script loads once per process."""
 
@@ -95,11 +134,50 @@ class BatchWriter:
         ``signatures`` (aligned with ``articles``; None: takes no part) link near copies;
         an article flagged in ``unenriched`` is written only as a repeat, else it comes
         back ``unenriched`` and the payload stays until it is written."""
-        s = self.settings
+        return self.send(
+            articles,
+            dead,
+            payload_key=payload_key,
+            signatures=signatures,
+            unenriched=unenriched,
+        ).result()
+
+    def send(
+        self,
+        articles: Sequence[EnrichedArticle],
+        dead: Sequence[DeadLetter] = (),
+        *,
+        payload_key: str | None = None,
+        signatures: Sequence[NearKeys | None] | None = None,
+        unenriched: Sequence[bool] | None = None,
+    ) -> PendingWrite:
+        """``write``, sent without waiting for Redis: the caller does other work while
+        the script runs, then asks the returned PendingWrite for the result (before it
+        sends the next write, so writes land in order)."""
         if not articles and not dead:
             if payload_key:
                 self.redis.delete(payload_key)
-            return BatchResult()
+            return PendingWrite(self, None, [], [], 0)
+        keys, args = self._arguments(articles, dead, payload_key, signatures, unenriched)
+        connection = self.redis.connection_pool.get_connection()
+        try:
+            connection.send_command("EVALSHA", self._script.sha, len(keys), *keys, *args)
+        except BaseException:
+            connection.disconnect()
+            self.redis.connection_pool.release(connection)
+            raise
+        return PendingWrite(self, connection, keys, args, len(articles))
+
+    def _arguments(
+        self,
+        articles: Sequence[EnrichedArticle],
+        dead: Sequence[DeadLetter],
+        payload_key: str | None,
+        signatures: Sequence[NearKeys | None] | None,
+        unenriched: Sequence[bool] | None,
+    ) -> tuple[list[str], list[str | int | bytes]]:
+        """The script's KEYS and ARGV (laid out at the top of write_batch.lua)."""
+        s = self.settings
         keys = [s.articles_stream, s.dead_stream, s.key("stats"), payload_key or s.key("batch")]
         now_ms = int(time.time() * 1000)
         args: list[str | int | bytes] = [
@@ -142,9 +220,7 @@ class BatchWriter:
                 letter.input,
                 letter.article_id or "",
             ]
-        raw = self._script(keys=keys, args=args)
-        outcomes = [WriteOutcome(status=_decode(st), entry=_decode(en)) for st, en in raw]  # type: ignore[arg-type]
-        return BatchResult(articles=outcomes[: len(articles)], dead=outcomes[len(articles) :])
+        return keys, args
 
     def seen_unchanged(self, articles: Sequence[Article]) -> list[bool]:
         """Which articles the write would call repeats (same id, same text), in one round

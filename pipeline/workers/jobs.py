@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import timedelta
 from types import TracebackType
 from typing import Any
@@ -11,14 +12,33 @@ import structlog
 from rq import get_current_job
 from rq.job import Job
 
-from pipeline.models import DeadLetter
+from pipeline.models import DeadLetter, EnrichedArticle
 from pipeline.queueing import load_payload
-from pipeline.workers.batch import enrich_articles, process_items
+from pipeline.streams.writer import PendingWrite
+from pipeline.workers.batch import ProcessedBatch, enrich_articles, process_items
 from pipeline.workers.runtime import get_runtime
 
 __all__ = ["dead_letter_failed_batch", "process_batch"]
 
 log = structlog.get_logger()
+
+
+# A batch is normalised, enriched and written in parts: while Redis runs one part's write
+# (on the other core), the worker already works on the next part.
+PART = 25
+
+Late = list[tuple[Any, EnrichedArticle]]
+
+
+def _collect(pending: PendingWrite, processed: ProcessedBatch, counts: Counter[str]) -> Late:
+    """Wait for a part's write; count its outcomes; return the articles it handed back."""
+    result = pending.result()
+    counts.update(result.counts())
+    return [
+        (processed.inputs[i], processed.articles[i])
+        for i, outcome in enumerate(result.articles)
+        if outcome.status == "unenriched"
+    ]
 
 
 def process_batch(batch: str) -> dict[str, int]:
@@ -36,37 +56,50 @@ def process_batch(batch: str) -> dict[str, int]:
         bound.info("batch_already_written")
         return {}
     writer = runtime.writer
-    processed = process_items(
-        items,
-        enricher=runtime.enricher,
-        future_tolerance=timedelta(minutes=runtime.settings.future_tolerance_minutes),
-        # what is already seen unchanged is not enriched (the write still decides)
-        seen_unchanged=writer.seen_unchanged if runtime.enricher else None,
-    )
-    result = writer.write(
-        processed.articles,
-        processed.dead,
-        payload_key=batch,
-        signatures=processed.signatures,
-        unenriched=processed.unenriched,
-    )
-    counts = result.counts()
-    late = [i for i, o in enumerate(result.articles) if o.status == "unenriched"]
+    parts = [items[i : i + PART] for i in range(0, len(items), PART)] or [[]]
+    counts: Counter[str] = Counter()
+    dead: list[DeadLetter] = []
+    late: Late = []
+    in_flight: list[tuple[PendingWrite, ProcessedBatch]] = []  # at most one write
+    try:
+        for n, part in enumerate(parts):
+            processed = process_items(
+                part,
+                enricher=runtime.enricher,
+                future_tolerance=timedelta(minutes=runtime.settings.future_tolerance_minutes),
+                # what is already seen unchanged is not enriched (the write still decides)
+                seen_unchanged=writer.seen_unchanged if runtime.enricher else None,
+            )
+            while in_flight:
+                late += _collect(*in_flight.pop(), counts)
+            # the last part's write drops the payload, unless an article still waits
+            last = n == len(parts) - 1
+            sent = writer.send(
+                processed.articles,
+                processed.dead,
+                payload_key=batch if last and not late else None,
+                signatures=processed.signatures,
+                unenriched=processed.unenriched,
+            )
+            in_flight.append((sent, processed))
+            dead += processed.dead
+        while in_flight:
+            late += _collect(*in_flight.pop(), counts)
+    finally:
+        for write, _ in in_flight:  # a part failed while a write was in flight: read it
+            write.result()
     if late:
         # taken for repeats, but new by the time of the write (their seen key expired):
         # enriched now and written in a second round, which also drops the payload
-        second = enrich_articles(
-            [(processed.inputs[i], processed.articles[i]) for i in late], runtime.enricher
-        )
+        second = enrich_articles(late, runtime.enricher)
         again = writer.write(
             second.articles, second.dead, payload_key=batch, signatures=second.signatures
         )
-        counts.pop("unenriched", None)
-        for status, n in again.counts().items():
-            counts[status] = counts.get(status, 0) + n
-        processed.dead += second.dead
+        counts.update(again.counts())
+        dead += second.dead
         bound.info("batch_second_round", items=len(late))
-    for letter in processed.dead:
+    counts.pop("unenriched", None)
+    for letter in dead:
         bound.warning(
             "item_dead_lettered",
             stage=letter.stage,
@@ -75,7 +108,7 @@ def process_batch(batch: str) -> dict[str, int]:
             article_id=letter.article_id,
         )
     bound.info("batch_written", items=len(items), **counts)
-    return counts
+    return dict(counts)
 
 
 def dead_letter_failed_batch(
