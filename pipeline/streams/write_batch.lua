@@ -58,19 +58,38 @@ local nd_ttl = tonumber(ARGV[10])
 local nd_threshold = tonumber(ARGV[11])
 local nd_per_bucket = tonumber(ARGV[12])
 
+-- nd:count counts the articles indexed per 1/168th of the window (an hour of 7 days), for
+-- `pipeline stats`; updated once per batch, at the end
+local nd_indexed, nd_counts = 0, nil
+
+local function nd_count()
+  if nd_indexed > 0 then
+    local slot = math.max(1, (tonumber(nd_now) - tonumber(nd_since)) / 168)
+    redis.call('HINCRBY', nd_counts, math.floor(tonumber(nd_now) / slot), nd_indexed)
+    redis.call('HDEL', nd_counts, math.floor(tonumber(nd_since) / slot) - 1)
+  end
+end
+
 local function nd_similar(values, other)
-  -- the share of equal 16-bit values: the estimated Jaccard similarity of the shingles;
-  -- values: the new signature's bytes, unpacked once per article
+  -- the share of equal 16-bit values: the estimated Jaccard similarity of the shingles.
+  -- values: the new signature's bytes, unpacked once per article; the candidate's are
+  -- read 16 at a time into locals (no table per candidate: this runs for every one)
   local n = #values
   if #other < n then
     return 0
   end
-  local b = {string.byte(other, 1, n)}
   local same = 0
-  for i = 1, n, 2 do
-    if values[i] == b[i] and values[i + 1] == b[i + 1] then
-      same = same + 1
-    end
+  for i = 1, n, 16 do
+    local b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15, b16 =
+      string.byte(other, i, i + 15)
+    if b1 == values[i] and b2 == values[i + 1] then same = same + 1 end
+    if b3 == values[i + 2] and b4 == values[i + 3] then same = same + 1 end
+    if b5 == values[i + 4] and b6 == values[i + 5] then same = same + 1 end
+    if b7 == values[i + 6] and b8 == values[i + 7] then same = same + 1 end
+    if b9 == values[i + 8] and b10 == values[i + 9] then same = same + 1 end
+    if b11 == values[i + 10] and b12 == values[i + 11] then same = same + 1 end
+    if b13 == values[i + 12] and b14 == values[i + 13] then same = same + 1 end
+    if b15 == values[i + 14] and b16 == values[i + 15] then same = same + 1 end
   end
   return same
 end
@@ -107,12 +126,8 @@ end
 -- occupied: the buckets nd_find saw members in (nil: not looked up, trim every bucket)
 local function nd_index(id, cluster, sig, sig_key, buckets, occupied)
   redis.call('SET', sig_key, sig .. cluster, 'EX', nd_ttl)
-  -- nd:count: articles indexed per 1/168th of the window (an hour of 7 days), for
-  -- `pipeline stats` (<prefix>nd:s:<id> -> nd:count); the slot that just left is dropped
-  local counts = string.sub(sig_key, 1, #sig_key - #id - 2) .. 'count'
-  local slot = math.max(1, (tonumber(nd_now) - tonumber(nd_since)) / 168)
-  redis.call('HINCRBY', counts, math.floor(tonumber(nd_now) / slot), 1)
-  redis.call('HDEL', counts, math.floor(tonumber(nd_since) / slot) - 1)
+  nd_indexed = nd_indexed + 1
+  nd_counts = string.sub(sig_key, 1, #sig_key - #id - 2) .. 'count'  -- <prefix>nd:count
   for _, bucket in ipairs(buckets) do
     if occupied == nil or occupied[bucket] then
       redis.call('ZREMRANGEBYSCORE', bucket, '-inf', '(' .. nd_since)
@@ -194,6 +209,8 @@ for _ = 1, n_articles do
     results[#results + 1] = {status, entry}
   end
 end
+
+nd_count()
 
 for _ = 1, n_dead do
   local once_key = KEYS[k]
