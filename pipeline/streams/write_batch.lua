@@ -46,17 +46,18 @@ end
 
 -- ===== near-duplicate index ===============================================================
 -- A signature is NUM_PERM 16-bit MinHash values (2 bytes each). Each band bucket is a
--- sorted set of article ids scored by insert time (ms), trimmed to the window on every
--- insert, so each member leaves on its own; nd:s:<id> holds the article's signature
+-- sorted set of article ids scored by insert time (ms), trimmed to the window when an
+-- insert finds members older than it, and expiring a window after its newest member,
+-- so each member leaves on its own; nd:s:<id> holds the article's signature
 -- followed by its cluster id, with the window as TTL; nd:count counts inserts over time.
 -- ARGV: 8 now (ms), 9 window start (ms), 10 window in seconds (TTL),
 --       11 the share of equal values needed to link (the verified threshold),
---       12 candidates read per bucket (its newest members)
+--       12 candidates verified at most (the newest first)
 local nd_now = ARGV[8]
 local nd_since = ARGV[9]
 local nd_ttl = tonumber(ARGV[10])
 local nd_threshold = tonumber(ARGV[11])
-local nd_per_bucket = tonumber(ARGV[12])
+local nd_candidates = tonumber(ARGV[12])
 
 -- nd:count counts the articles indexed per 1/168th of the window (an hour of 7 days), for
 -- `pipeline stats`; updated once per batch, at the end
@@ -95,41 +96,46 @@ local function nd_similar(values, other)
 end
 
 -- The best verified earlier article among the candidates the buckets name: returns its
--- id, its cluster and the count of equal values, or nil; and which buckets had members
--- in the window. Only those can hold members older than it: a bucket's TTL is the
--- window from its newest member, so a bucket whose members all left has expired.
-local function nd_find(id, sig, sig_prefix, buckets, occupied)
-  local tried = {[id] = true}
+-- id, its cluster and the count of equal values (or nil), and whether any bucket holds
+-- members older than the window (then the insert trims them).
+local function nd_find(id, sig, sig_prefix, buckets)
   local values = {string.byte(sig, 1, #sig)}
   local needed = math.ceil(nd_threshold * #sig / 2 - 1e-9)
   local best_id, best_cluster, best_same = nil, nil, needed - 1
-  for _, bucket in ipairs(buckets) do
-    local members = redis.call(
-      'ZREVRANGEBYSCORE', bucket, '+inf', nd_since, 'LIMIT', 0, nd_per_bucket)
-    occupied[bucket] = #members > 0
-    for _, candidate in ipairs(members) do
-      if not tried[candidate] then
-        tried[candidate] = true
-        local stored = redis.call('GET', sig_prefix .. candidate)
-        if stored then
-          local same = nd_similar(values, stored)
-          if same > best_same then
-            best_id, best_cluster, best_same = candidate, string.sub(stored, #sig + 1), same
-          end
+  -- one read for all bands: every member once, with its newest insert time
+  local union = {'ZUNION', #buckets}
+  for i, bucket in ipairs(buckets) do
+    union[i + 2] = bucket
+  end
+  union[#union + 1], union[#union + 2], union[#union + 3] = 'AGGREGATE', 'MAX', 'WITHSCORES'
+  local found = redis.call(unpack(union))
+  local since, tried, stale = tonumber(nd_since), 0, false
+  for i = #found - 1, 1, -2 do -- newest first
+    local candidate = found[i]
+    if tonumber(found[i + 1]) < since then
+      stale = true
+    elseif candidate ~= id and tried < nd_candidates then
+      tried = tried + 1
+      local stored = redis.call('GET', sig_prefix .. candidate)
+      if stored then
+        local same = nd_similar(values, stored)
+        if same > best_same then
+          best_id, best_cluster, best_same = candidate, string.sub(stored, #sig + 1), same
         end
       end
     end
   end
-  return best_id, best_cluster, best_same
+  return best_id, best_cluster, best_same, stale
 end
 
--- occupied: the buckets nd_find saw members in (nil: not looked up, trim every bucket)
-local function nd_index(id, cluster, sig, sig_key, buckets, occupied)
+-- trim: whether a bucket may hold members older than the window (nd_find saw some, or
+-- it was not looked up)
+local function nd_index(id, cluster, sig, sig_key, buckets, trim)
   redis.call('SET', sig_key, sig .. cluster, 'EX', nd_ttl)
   nd_indexed = nd_indexed + 1
   nd_counts = string.sub(sig_key, 1, #sig_key - #id - 2) .. 'count'  -- <prefix>nd:count
   for _, bucket in ipairs(buckets) do
-    if occupied == nil or occupied[bucket] then
+    if trim then
       redis.call('ZREMRANGEBYSCORE', bucket, '-inf', '(' .. nd_since)
     end
     redis.call('ZADD', bucket, nd_now, id)
@@ -164,7 +170,8 @@ for _ = 1, n_articles do
     deferred = deferred + 1
     results[#results + 1] = {'unenriched', false}
   else
-    local status, revision, previous, duplicate_of, cluster, kind, similarity, occupied
+    local status, revision, previous, duplicate_of, cluster, kind, similarity
+    local trim = true
     local index = sig_key ~= nil
     if seen[1] then
       -- same id, changed text: a new revision pointing at the entry it replaces
@@ -183,8 +190,8 @@ for _ = 1, n_articles do
         status, cluster = 'new', id
         if index then
           local sig_prefix = string.sub(sig_key, 1, #sig_key - #id)
-          occupied = {}
-          local near, near_cluster, same = nd_find(id, sig, sig_prefix, buckets, occupied)
+          local near, near_cluster, same
+          near, near_cluster, same, trim = nd_find(id, sig, sig_prefix, buckets)
           if near then
             status, duplicate_of, cluster, kind = 'near_duplicate', near, near_cluster, 'near'
             similarity = string.format('%.2f', same * 2 / #sig)
@@ -203,7 +210,7 @@ for _ = 1, n_articles do
     redis.call('HSET', seen_key, 'fp', fp, 'entry', entry, 'rev', revision, 'cluster', cluster)
     redis.call('EXPIRE', seen_key, ttl)
     if index then
-      nd_index(id, cluster, sig, sig_key, buckets, occupied)
+      nd_index(id, cluster, sig, sig_key, buckets, trim)
     end
     redis.call('HINCRBY', stats, status, 1)
     results[#results + 1] = {status, entry}

@@ -30,8 +30,9 @@ Status = Literal["new", "duplicate", "near_duplicate", "revision", "repeat", "de
 _SCRIPT = resources.files("pipeline.streams").joinpath("write_batch.lua").read_text("utf-8")
 _DAY = 86_400
 _WRITE_DECIDED = set(WRITE_DECIDED_FIELDS)
-# a bucket of a very common band names at most this many of its newest members
-_CANDIDATES_PER_BUCKET = 8
+# at most this many candidates are verified per article (the newest first): a story copied
+# on thirty sites, or very common bands, cannot make one write slow
+_CANDIDATES = 16
 
 
 class NearKeys(Protocol):
@@ -193,7 +194,7 @@ class BatchWriter:
             now_ms - self._nd_window_ms,
             max(1, self._nd_window_ms // 1000),
             repr(s.neardup_threshold),
-            _CANDIDATES_PER_BUCKET,
+            _CANDIDATES,
         ]
         signatures = signatures or [None] * len(articles)
         unenriched = unenriched or [False] * len(articles)
