@@ -6,8 +6,9 @@ atomic write on a real redis-server, with two references measured in the same ru
 Without --enrich the references are the stage functions alone in one process (validate,
 normalise and the near-duplicate signature; no queue, no Redis) and pipelined XADD of the
 same payloads. CPU µs per article (the worker's, Redis's, the stages') are printed too:
-on a machine shared with other work they are steadier than the wall-clock rates. With --enrich (2 workers by
-default) the reference is NER alone over the same texts in as many processes.
+on a machine shared with other work they are steadier than the wall-clock rates. With
+--enrich (2 workers by default) the reference is NER alone over the same texts in as
+many processes.
 """
 
 from __future__ import annotations
