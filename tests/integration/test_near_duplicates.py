@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ import redis
 from pipeline.models import EnrichedArticle, utc_now
 from pipeline.normalize.identity import fingerprint
 from pipeline.ops.localredis import bundled_redis_server, free_port
-from pipeline.ops.stats import near_index
+from pipeline.ops.metrics import serve_metrics
+from pipeline.ops.stats import collect_stats, near_index
 from pipeline.settings import Settings
 from pipeline.similar import sign
 from pipeline.streams.writer import BatchResult, BatchWriter
@@ -305,3 +307,29 @@ def test_two_workers_racing_on_two_copies_make_one_original(redis_client: redis.
         if e["duplicate_of"]:
             assert entries[e["duplicate_of"]]["duplicate_of"] is None
             assert e["cluster"] == e["duplicate_of"]
+
+
+def test_operators_see_near_copies_apart_and_the_index_size(
+    make_settings: Any, redis_client: redis.Redis
+) -> None:
+    """`pipeline stats` and the metrics count near copies apart from exact ones, and show
+    how many articles the index holds."""
+    settings = make_settings(metrics_port=free_port())
+    writer = BatchWriter(redis_client, settings)
+    _write(writer, _article("a", ORIGINAL))
+    _write(writer, _article("b", cut_the_end(ORIGINAL)))
+    _write(writer, _article("c", ORIGINAL + " "))  # the same text: an exact copy
+    figures = collect_stats(redis_client, settings)
+    assert figures["articles"]["near copies"] == 1
+    assert figures["articles"]["exact copies"] == 1
+    assert figures["near-duplicate index"]["articles indexed"] == 2
+    server = serve_metrics(redis_client, settings)
+    try:
+        url = f"http://127.0.0.1:{settings.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text = response.read().decode()
+    finally:
+        server.shutdown()
+    assert 'pipeline_articles_total{outcome="near_duplicate"} 1.0' in text
+    assert 'pipeline_articles_total{outcome="duplicate"} 1.0' in text
+    assert "pipeline_neardup_index_articles 2.0" in text
