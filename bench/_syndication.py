@@ -260,9 +260,10 @@ EDITS = {
     "typography": _typography,
 }
 
+VARIANTS = 4
 SETTINGS = {
     "seed": 13,
-    "variants per source": 4,
+    "variants per source": VARIANTS,
     "edits per variant": "2-4 of " + ", ".join(EDITS),
     "cut": "last 10-40% of the words",
     "reword": "up to 15% of sentences",
@@ -289,7 +290,7 @@ def build_set(sources: Sequence[Source], seed: int = 13) -> list[Item]:
     for n, source in enumerate(sources):
         base = f"https://site{n % 97}.example/{source.id}"
         items.append(Item(base, source.title, source.text, source.id, "original", source.topic))
-        for v in range(SETTINGS_VARIANTS):
+        for v in range(VARIANTS):
             url = f"https://mirror{v}-{n % 31}.example/news/{source.id}-{v}"
             items.append(_variant(source, url, rng, rng.randint(2, 4)))
         if rng.random() < 0.40:
@@ -301,6 +302,3 @@ def build_set(sources: Sequence[Source], seed: int = 13) -> list[Item]:
             items.append(revision)
     rng.shuffle(items)
     return items
-
-
-SETTINGS_VARIANTS = 4
