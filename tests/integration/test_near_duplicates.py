@@ -155,6 +155,16 @@ def test_an_exact_copy_says_so(server_settings: Settings) -> None:
     assert entries["a"]["duplicate_kind"] is None and entries["a"]["similarity"] is None
 
 
+def test_a_new_headline_over_the_same_text_is_an_exact_copy(server_settings: Settings) -> None:
+    """Only the headline changed: the text is the same, so the copy is exact."""
+    client = redis.Redis.from_url(server_settings.redis_url)
+    writer = BatchWriter(client, server_settings)
+    _write(writer, _article("a", ORIGINAL, title="Israel sends delegation to Qatar"))
+    _write(writer, _article("b", ORIGINAL, title="Update: Netanyahu team heads to Doha"))
+    copy = _entries(client, server_settings.articles_stream)["b"]
+    assert copy["duplicate_of"] == "a" and copy["duplicate_kind"] == "exact"
+
+
 def test_the_same_event_written_by_another_outlet_is_not_a_copy(
     server_settings: Settings,
 ) -> None:
