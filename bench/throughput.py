@@ -3,9 +3,12 @@ atomic write on a real redis-server, with two references measured in the same ru
 
     python bench/throughput.py [--n 20000] [--workers 1] [--enrich]
 
-Without --enrich the references are the stage functions alone in one process (no
-queue, no Redis) and pipelined XADD of the same payloads. With --enrich (2 workers by
-default) the reference is NER alone over the same texts in as many processes.
+Without --enrich the references are the stage functions alone in one process (validate,
+normalise and the near-duplicate signature; no queue, no Redis) and pipelined XADD of the
+same payloads. CPU µs per article (the worker's, Redis's, the stages') are printed too:
+on a machine shared with other work they are steadier than the wall-clock rates. With
+--enrich (2 workers by default) the reference is NER alone over the same texts in as
+many processes.
 """
 
 from __future__ import annotations
@@ -52,10 +55,23 @@ def _write_items(folder: Path, n: int) -> list[dict[str, Any]]:
     return items
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _redis_cpu(client: redis.Redis) -> float:
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def measure_pipeline(
     settings: Settings, folder: Path, n: int, workers: int, enrich: bool, fork: bool = False
-) -> tuple[float, list[float]]:
-    """Articles/s from the first enqueue to the last write, and peak RSS per worker."""
+) -> tuple[float, list[float], float, float]:
+    """Articles/s from the first enqueue to the last write, peak RSS per worker, and the
+    CPU µs per article the workers and Redis spent meanwhile (what a busy machine's
+    wall clock hides)."""
     env = {
         **os.environ,
         "PIPELINE_REDIS_URL": settings.redis_url,
@@ -79,11 +95,15 @@ def measure_pipeline(
                 raise RuntimeError("workers did not start")
             time.sleep(0.1)
         time.sleep(0.5)
+        cpu = [_cpu_seconds(p.pid) for p in procs]
+        redis_cpu = _redis_cpu(client)
         start = time.perf_counter()
         replay_paths(client, settings, [folder])
         while client.xlen(settings.articles_stream) + client.xlen(settings.dead_stream) < n:
             time.sleep(0.01)
         elapsed = time.perf_counter() - start
+        worker_cpu = sum(_cpu_seconds(p.pid) - c for p, c in zip(procs, cpu, strict=True))
+        redis_cpu = _redis_cpu(client) - redis_cpu
         peaks = [_peak_rss_mb(p.pid) for p in procs]
     finally:
         for p in procs:
@@ -96,16 +116,18 @@ def measure_pipeline(
     dead = client.xlen(settings.dead_stream)
     if dead:
         print(f"warning: {dead} dead letters", file=sys.stderr)
-    return n / elapsed, peaks
+    return n / elapsed, peaks, worker_cpu / n * 1e6, redis_cpu / n * 1e6
 
 
-def measure_stages(items: list[dict[str, Any]], batch_size: int) -> float:
-    """Articles/s for validate + normalise (+ nothing else) in this process."""
+def measure_stages(items: list[dict[str, Any]], batch_size: int) -> tuple[float, float]:
+    """Articles/s for validate + normalise + sign (no enrichment) in this process, and
+    CPU µs per article."""
     raw = [RawItem.model_validate({**i, "kind": "jsonl"}).model_dump(mode="json") for i in items]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(raw), batch_size):
         process_items(raw[i : i + batch_size], enricher=None)
-    return len(raw) / (time.perf_counter() - start)
+    cpu = time.process_time() - cpu
+    return len(raw) / (time.perf_counter() - start), cpu / len(raw) * 1e6
 
 
 def measure_xadd(settings: Settings, items: list[dict[str, Any]], batch_size: int) -> float:
@@ -169,7 +191,9 @@ def main() -> None:
         folder = Path(tmp)
         items = _write_items(folder, n)
         settings = Settings(redis_url=url, batch_size=args.batch_size, enrich=args.enrich)
-        rate, peaks = measure_pipeline(settings, folder, n, workers, args.enrich, args.fork)
+        rate, peaks, worker_us, redis_us = measure_pipeline(
+            settings, folder, n, workers, args.enrich, args.fork
+        )
         words = sum(len(i["text"].split()) for i in items) / n
         kind = "forking Worker" if args.fork else "SimpleWorker"
         print(
@@ -183,8 +207,12 @@ def main() -> None:
                 f"(ratio {rate / ner:.2f})"
             )
             return
-        stages = measure_stages(items, args.batch_size)
+        stages, stages_us = measure_stages(items, args.batch_size)
         xadd = measure_xadd(settings, items, args.batch_size)
+        print(
+            f"CPU per article: worker {worker_us:.0f} µs, Redis {redis_us:.0f} µs; "
+            f"stages alone {stages_us:.0f} µs"
+        )
         print(
             f"throughput: {rate:.0f} articles/s; stages alone: {stages:.0f} articles/s "
             f"(ratio {rate / stages:.2f}); XADD ceiling: {xadd:.0f} articles/s"

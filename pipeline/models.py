@@ -112,6 +112,8 @@ PageError = Annotated[
     ],
     OPEN_ENUM,
 ]
+# How a copy relates to its original: the same normalised text, or a light edit of it.
+DuplicateKind = Annotated[Literal["exact", "near"], OPEN_ENUM]
 
 
 def utc_now() -> datetime:
@@ -210,19 +212,27 @@ class Article(_Message):
 
 class EnrichedArticle(Article):
     """What lands in the output stream: an article with entities, dates and its place
-    among copies and revisions. The last four fields are set by the atomic write."""
+    among copies and revisions. The last six fields are set by the atomic write."""
 
     v: int = SCHEMA_VERSION
     entities: list[Entity] = Field(default_factory=list)
     dates: list[DateMention] = Field(default_factory=list)
     duplicate_of: str | None = None
+    duplicate_kind: DuplicateKind | None = Field(
+        default=None, description="exact: the same text; near: a light edit of it"
+    )
+    similarity: float | None = Field(
+        default=None, description="verified similarity to duplicate_of (1.0 when exact)"
+    )
     cluster: str | None = None
     revision: int = 1
     previous_entry: str | None = None
 
 
 # Fields the atomic write decides (inside the Lua script), not the worker.
-WRITE_DECIDED_FIELDS = frozenset({"duplicate_of", "cluster", "revision", "previous_entry"})
+WRITE_DECIDED_FIELDS = frozenset(
+    {"duplicate_of", "duplicate_kind", "similarity", "cluster", "revision", "previous_entry"}
+)
 
 
 class DeadLetter(_Message):

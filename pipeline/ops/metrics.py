@@ -19,7 +19,14 @@ from redis.exceptions import RedisError
 from pipeline.fetch.pages.frontier import Frontier
 from pipeline.fetch.pages.records import OUTCOMES as PAGE_OUTCOMES
 from pipeline.fetch.pages.records import read_outcomes
-from pipeline.ops.stats import OUTCOMES, feed_coverage, feed_states, queue_depths, read_counters
+from pipeline.ops.stats import (
+    OUTCOMES,
+    feed_coverage,
+    feed_states,
+    near_index,
+    queue_depths,
+    read_counters,
+)
 from pipeline.queueing import BATCHES_MISSING
 from pipeline.settings import Settings
 from pipeline.streams.groups import group_lags
@@ -66,6 +73,13 @@ class PipelineCollector:
         )
         missing.add_metric([], counters.get(BATCHES_MISSING, 0))
         yield missing
+
+        index = GaugeMetricFamily(
+            "pipeline_neardup_index_articles",
+            "Articles in the near-duplicate index (within PIPELINE_NEARDUP_DAYS)",
+        )
+        index.add_metric([], near_index(self.redis, s)["articles indexed"])
+        yield index
 
         streams = GaugeMetricFamily(
             "pipeline_stream_length", "Entries in a stream", labels=["stream"]

@@ -29,13 +29,14 @@ __all__ = [
     "consumer_groups",
     "feed_coverage",
     "feed_states",
+    "near_index",
     "page_figures",
     "queue_depths",
     "read_counters",
 ]
 
 # the statuses the atomic write counts (pipeline/streams/write_batch.lua)
-OUTCOMES = ("new", "duplicate", "revision", "repeat", "dead")
+OUTCOMES = ("new", "duplicate", "near_duplicate", "revision", "repeat", "dead")
 
 
 def read_counters(redis: Redis, settings: Settings) -> dict[str, int]:
@@ -62,6 +63,19 @@ def consumer_groups(redis: Redis, settings: Settings) -> dict[str, dict[str, dic
     return {
         stream: {lag.group: lag.as_json() for lag in group_lags(redis, stream)}
         for stream in (settings.articles_stream, settings.dead_stream)
+    }
+
+
+def near_index(redis: Redis, settings: Settings) -> dict[str, Any]:
+    """How many articles a near copy can be linked to now (those indexed within the
+    window, counted per 1/168th of it by the write), and over what window."""
+    window_ms = int(settings.neardup_days * 86_400 * 1000)
+    slot = max(1.0, window_ms / 168)  # as the write script counts them
+    since = (time.time() * 1000 - window_ms) // slot
+    per_slot = redis.hgetall(settings.key("nd", "count"))
+    return {
+        "articles indexed": sum(int(n) for at, n in per_slot.items() if int(at) > since),
+        "window (days)": settings.neardup_days,
     }
 
 
@@ -115,13 +129,15 @@ def collect_stats(redis: Redis, settings: Settings) -> dict[str, dict[str, Any]]
         "consumer groups": consumer_groups(redis, settings),
         "articles": {
             "written new": counters.get("new", 0),
-            "duplicates (copies)": counters.get("duplicate", 0),
+            "exact copies": counters.get("duplicate", 0),
+            "near copies": counters.get("near_duplicate", 0),
             "revisions": counters.get("revision", 0),
             "repeats (not rewritten)": counters.get("repeat", 0),
             "dead letters": counters.get("dead", 0),
             # an alarm: should stay 0 (see the README, "Reliability")
             "batches lost (ALARM)": counters.get(BATCHES_MISSING, 0),
         },
+        "near-duplicate index": near_index(redis, settings),
         "queue": {
             "name": settings.queue_name,
             "queued jobs": depths["queued"],

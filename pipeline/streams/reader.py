@@ -10,7 +10,14 @@ from redis import Redis
 
 from pipeline.models import READING, EnrichedArticle
 
-__all__ = ["StreamEntry", "as_text", "decode_entry", "latest_entries", "parse_article"]
+__all__ = [
+    "StreamEntry",
+    "as_text",
+    "decode_entry",
+    "latest_entries",
+    "parse_article",
+    "recorded_entry",
+]
 
 
 def parse_article(raw: str | bytes) -> EnrichedArticle:
@@ -61,3 +68,13 @@ def latest_entries(redis: Redis, stream: str, count: int) -> list[StreamEntry]:
     """The last ``count`` entries of a stream, oldest first."""
     raw = redis.xrevrange(stream, count=count)
     return [decode_entry(eid, fields) for eid, fields in reversed(raw)]
+
+
+def recorded_entry(redis: Redis, stream: str, seen_key: str) -> StreamEntry | None:
+    """The stream entry the write recorded for an article (its ``seen:<id>`` key), or
+    None when the article is forgotten or its entry trimmed away."""
+    entry_id = redis.hget(seen_key, "entry")
+    if entry_id is None:
+        return None
+    raw = redis.xrange(stream, entry_id, entry_id)
+    return decode_entry(*raw[0]) if raw else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, NoReturn
@@ -12,15 +13,33 @@ from rq import get_current_job
 from rq.job import Job
 
 from pipeline.errors import BatchMissing
-from pipeline.models import DeadLetter
+from pipeline.models import DeadLetter, EnrichedArticle
 from pipeline.queueing import BATCHES_MISSING, load_payload
-from pipeline.streams.writer import written_marker_key
-from pipeline.workers.batch import process_items
+from pipeline.streams.writer import PendingWrite, written_marker_key
+from pipeline.workers.batch import ProcessedBatch, enrich_articles, process_items
 from pipeline.workers.runtime import get_runtime
 
 __all__ = ["dead_letter_failed_batch", "process_batch"]
 
 log = structlog.get_logger()
+
+
+# A batch is normalised, enriched and written in parts: while Redis runs one part's write
+# (on the other core), the worker already works on the next part.
+PART = 25
+
+Late = list[tuple[Any, EnrichedArticle]]
+
+
+def _collect(pending: PendingWrite, processed: ProcessedBatch, counts: Counter[str]) -> Late:
+    """Wait for a part's write; count its outcomes; return the articles it handed back."""
+    result = pending.result()
+    counts.update(result.counts())
+    return [
+        (processed.inputs[i], processed.articles[i])
+        for i, outcome in enumerate(result.articles)
+        if outcome.status == "unenriched"
+    ]
 
 
 def process_batch(batch: str) -> dict[str, int]:
@@ -40,17 +59,51 @@ def process_batch(batch: str) -> dict[str, int]:
             bound.info("batch_already_written")
             return {}
         _raise_batch_missing(runtime.redis, runtime.settings.key("stats"), batch, job)
-    processed = process_items(
-        items,
-        enricher=runtime.enricher,
-        future_tolerance=timedelta(minutes=runtime.settings.future_tolerance_minutes),
-    )
-    result = runtime.writer.write(
-        processed.articles,
-        processed.dead,
-        payload_key=batch,
-    )
-    for letter in processed.dead:
+    writer = runtime.writer
+    parts = [items[i : i + PART] for i in range(0, len(items), PART)] or [[]]
+    counts: Counter[str] = Counter()
+    dead: list[DeadLetter] = []
+    late: Late = []
+    in_flight: list[tuple[PendingWrite, ProcessedBatch]] = []  # at most one write
+    try:
+        for n, part in enumerate(parts):
+            processed = process_items(
+                part,
+                enricher=runtime.enricher,
+                future_tolerance=timedelta(minutes=runtime.settings.future_tolerance_minutes),
+                # what is already seen unchanged is not enriched (the write still decides)
+                seen_unchanged=writer.seen_unchanged if runtime.enricher else None,
+            )
+            while in_flight:
+                late += _collect(*in_flight.pop(), counts)
+            # the last part's write drops the payload, unless an article still waits
+            last = n == len(parts) - 1
+            sent = writer.send(
+                processed.articles,
+                processed.dead,
+                payload_key=batch if last and not late else None,
+                signatures=processed.signatures,
+                unenriched=processed.unenriched,
+            )
+            in_flight.append((sent, processed))
+            dead += processed.dead
+        while in_flight:
+            late += _collect(*in_flight.pop(), counts)
+    finally:
+        for write, _ in in_flight:  # a part failed while a write was in flight: read it
+            write.result()
+    if late:
+        # taken for repeats, but new by the time of the write (their seen key expired):
+        # enriched now and written in a second round, which also drops the payload
+        second = enrich_articles(late, runtime.enricher)
+        again = writer.write(
+            second.articles, second.dead, payload_key=batch, signatures=second.signatures
+        )
+        counts.update(again.counts())
+        dead += second.dead
+        bound.info("batch_second_round", items=len(late))
+    counts.pop("unenriched", None)
+    for letter in dead:
         bound.warning(
             "item_dead_lettered",
             stage=letter.stage,
@@ -58,9 +111,8 @@ def process_batch(batch: str) -> dict[str, int]:
             source=letter.source,
             article_id=letter.article_id,
         )
-    counts = result.counts()
     bound.info("batch_written", items=len(items), **counts)
-    return counts
+    return dict(counts)
 
 
 def _raise_batch_missing(redis: Any, stats_key: str, batch: str, job: Job | None) -> NoReturn:

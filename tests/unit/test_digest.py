@@ -38,5 +38,10 @@ def test_digest_says_who_and_when() -> None:
 
 def test_digest_marks_copies_and_revisions() -> None:
     """A reader sees at once whether an entry is a copy or a new revision."""
-    assert "(copy of first)" in digest("1-0", _article(duplicate_of="first"))
+    assert "(exact copy of first)" in digest("1-0", _article(duplicate_of="first"))
+    near = _article(duplicate_of="second", duplicate_kind="near", similarity=0.82, cluster="first")
+    original = _article(id="second", title="The wire story", source="https://wire.example/")
+    text = digest("1-0", near, original)
+    assert "(near copy of second, similarity 0.82, story first)" in text
+    assert "copy of   The wire story (https://wire.example/)" in text
     assert "(revision 3)" in digest("1-0", _article(revision=3))

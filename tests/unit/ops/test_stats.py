@@ -29,7 +29,8 @@ def test_counters_and_stream_lengths(redis: fakeredis.FakeRedis) -> None:
     assert figures["streams"][settings.dead_stream] == 1
     assert figures["articles"] == {
         "written new": 7,
-        "duplicates (copies)": 2,
+        "exact copies": 2,
+        "near copies": 0,
         "revisions": 0,
         "repeats (not rewritten)": 3,
         "dead letters": 1,
