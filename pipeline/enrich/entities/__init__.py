@@ -19,7 +19,8 @@ __all__ = ["ALL_RULES", "Mention", "Rule", "Rules", "extract_entities", "extract
 
 def extract_mentions(doc: Any, rules: Rules = ALL_RULES) -> list[Mention]:
     """Every name mention of a parsed document, cleaned and harmonised, in text order."""
-    return harmonise(doc, mentions_from_doc(doc, rules), rules)
+    ents = doc.ents  # spaCy builds this tuple from every token on each access: once
+    return harmonise(doc, mentions_from_doc(doc, rules, ents), rules, ents)
 
 
 def extract_entities(doc: Any, rules: Rules = ALL_RULES) -> list[Entity]:

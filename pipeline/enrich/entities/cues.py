@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -74,11 +74,14 @@ def _runs(words: Sequence[str]) -> list[tuple[int, int]]:
     return runs
 
 
-def designated_orgs(doc: Any, words: Sequence[str]) -> list[Mention]:
+def designated_orgs(
+    doc: Any, words: Sequence[str], covered: Collection[int] | None = None
+) -> list[Mention]:
     """Organisation names the model missed: capitalised runs ending in a designator
     ("... Families Forum") or headed by one ("Ministry of ..."), where the model saw no
     entity at all. ``words`` are the doc's token texts."""
-    covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    if covered is None:
+        covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
     found: list[Mention] = []
     for start, end in _runs(words):
         designators = [k for k in range(start, end) if words[k].lower() in ORG_DESIGNATORS]
@@ -87,7 +90,7 @@ def designated_orgs(doc: Any, words: Sequence[str]) -> list[Mention]:
         last = designators[-1]
         if last + 1 < end and words[last + 1].lower() != "of":
             end = last + 1
-        if 2 <= end - start <= _MAX_RUN and not covered.intersection(range(start, end)):
+        if 2 <= end - start <= _MAX_RUN and not any(k in covered for k in range(start, end)):
             run = doc[start:end]
             found.append(Mention(start, end, run.start_char, run.end_char, "ORG", run.text))
     return found

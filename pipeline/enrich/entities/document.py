@@ -111,13 +111,14 @@ def _sequences(
     doc: Any, mentions: list[Mention], surnames: dict[str, str], short_forms: bool
 ) -> list[tuple[str, ...]]:
     """Token texts of each known name (and surname), longest first."""
-    seqs = {tuple(t.text for t in doc[m.name_start : m.end]) for m in mentions}
+    words = [t.text for t in doc] if mentions else []
+    seqs = {tuple(words[m.name_start : m.end]) for m in mentions}
     seqs.update(
-        (doc[i].text,)
+        (words[i],)
         for m in mentions
         if m.label == "PERSON"
         for i in (m.start, m.end - 1)
-        if mention_key(doc[i].text) in surnames
+        if mention_key(words[i]) in surnames
     )
     if short_forms:
         seqs.update(_company_short_forms(doc, mentions))
@@ -131,6 +132,8 @@ def _company_short_forms(doc: Any, mentions: list[Mention]) -> set[tuple[str, ..
     """Company names without their legal form ("Apple" for "Apple Inc.")."""
     forms = set()
     for m in mentions:
+        if m.label != "ORG" or m.text.rsplit(None, 1)[-1].lower() not in LEGAL_FORMS:
+            continue  # the cheap test first: most mentions end in no legal form
         tokens = [t for t in doc[m.name_start : m.end] if not t.is_punct]
         if m.label == "ORG" and len(tokens) >= 2 and tokens[-1].lower_ in LEGAL_FORMS:
             forms.add(tuple(t.text for t in doc[m.name_start : tokens[-2].i + 1]))
@@ -149,12 +152,13 @@ def _find_missed(
     labels: dict[str, EntityLabel],
     surnames: dict[str, str],
     short_forms: bool,
+    ents_cover: set[int],
 ) -> list[Mention]:
     """Occurrences of known names that no entity span covers."""
     by_first: defaultdict[str, list[tuple[str, ...]]] = defaultdict(list)
     for seq in _sequences(doc, mentions, surnames, short_forms):
         by_first[seq[0].casefold()].append(seq)
-    covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    covered = set(ents_cover)
     covered.update(i for m in mentions for i in range(m.start, m.end))
     found: list[Mention] = []
     i = 0
@@ -217,12 +221,16 @@ def _with_found(mentions: list[Mention], found: list[Mention]) -> list[Mention]:
     return sorted(kept, key=lambda m: m.start)
 
 
-def harmonise(doc: Any, mentions: list[Mention], rules: Rules = ALL_RULES) -> list[Mention]:
+def harmonise(
+    doc: Any, mentions: list[Mention], rules: Rules = ALL_RULES, ents: Sequence[Any] | None = None
+) -> list[Mention]:
     """The article's mentions with one label per name, plus missed occurrences of names
-    (and of surnames of people) found elsewhere in it, in text order."""
+    (and of surnames of people) found elsewhere in it, in text order. ``ents`` are the
+    model's spans (``doc.ents`` by default)."""
     words = [t.text for t in doc]
+    covered = {i for ent in (doc.ents if ents is None else ents) for i in range(ent.start, ent.end)}
     if "designated_orgs" in rules:
-        mentions = _with_designated(mentions, designated_orgs(doc, words))
+        mentions = _with_designated(mentions, designated_orgs(doc, words, covered))
     if "athletes" in rules:
         mentions = _with_found(mentions, athletes(doc, words, mentions))
     if "initialled_names" in rules:
@@ -238,7 +246,9 @@ def harmonise(doc: Any, mentions: list[Mention], rules: Rules = ALL_RULES) -> li
             for short in _company_short_forms(doc, agreed):
                 labels.setdefault(mention_key(" ".join(short)), "ORG")
         agreed.extend(
-            _find_missed(doc, words, agreed, labels, surnames, "company_short_forms" in rules)
+            _find_missed(
+                doc, words, agreed, labels, surnames, "company_short_forms" in rules, covered
+            )
         )
     if "table_rows" in rules:
         agreed = _with_table_rows(agreed, table_row_names(doc, doc.text))

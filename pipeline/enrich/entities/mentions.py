@@ -10,6 +10,7 @@ canonical names and aliases all agree; a place's span may keep the "the" its nam
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -294,8 +295,15 @@ def _parts(span: Any) -> list[Any]:
     return [Span(span.doc, p.start, p.end, label=span.label) for p in parts if len(p)]
 
 
-def mentions_from_doc(doc: Any, rules: Rules = ALL_RULES) -> list[Mention]:
-    """Cleaned mentions of every named-entity span the model found, in text order."""
+def mentions_from_doc(
+    doc: Any, rules: Rules = ALL_RULES, ents: Sequence[Any] | None = None
+) -> list[Mention]:
+    """Cleaned mentions of every named-entity span the model found (``ents``, by default
+    ``doc.ents``), in text order."""
     split = _parts if "split_scores" in rules else (lambda ent: [ent])
-    found = (clean_span(part, rules) for ent in doc.ents for part in split(ent))
+    found = (
+        clean_span(part, rules)
+        for ent in (doc.ents if ents is None else ents)
+        for part in split(ent)
+    )
     return [m for m in found if m is not None]
