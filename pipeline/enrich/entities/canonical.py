@@ -48,6 +48,7 @@ def _countries() -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=4096)
 def identity(label: str, text: str) -> str:
     """What mentions of one entity share: the text without case, spacing or dots in
     abbreviations, and for places, the country it names."""
@@ -59,12 +60,14 @@ def identity(label: str, text: str) -> str:
     return key
 
 
+@lru_cache(maxsize=4096)
 def acronym(text: str) -> str | None:
     """The letters of an acronym ("UN", "U.S." -> "US"); None for any other form."""
     bare = _undotted(text)
     return bare if _ACRONYM.match(bare) else None
 
 
+@lru_cache(maxsize=4096)
 def initials(text: str) -> str:
     """The initials of a name's capitalised words ("United Nations" -> "UN"; an
     abbreviation gives all its letters: "U.S. Air Force" -> "USAF"); "" for a one-word

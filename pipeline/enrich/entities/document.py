@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -92,9 +91,9 @@ def _vote(doc: Any, mentions: list[Mention], rules: Rules) -> list[Mention]:
             votes[key][label] += weight
         own.append(_winner(mine))
     if "vote" not in rules:
-        return [replace(m, label=label) for m, label in zip(mentions, own, strict=True)]
+        return [m.labelled(label) for m, label in zip(mentions, own, strict=True)]
     labels = {key: _winner(counts) for key, counts in votes.items()}
-    return [replace(m, label=labels[mention_key(m.name)]) for m in mentions]
+    return [m.labelled(labels[mention_key(m.name)]) for m in mentions]
 
 
 def _name_labels(mentions: list[Mention]) -> dict[str, EntityLabel]:
@@ -108,10 +107,13 @@ def _name_labels(mentions: list[Mention]) -> dict[str, EntityLabel]:
 
 
 def _sequences(
-    doc: Any, mentions: list[Mention], surnames: dict[str, str], short_forms: bool
+    doc: Any,
+    words: Sequence[str],
+    mentions: list[Mention],
+    surnames: dict[str, str],
+    short_forms: bool,
 ) -> list[tuple[str, ...]]:
     """Token texts of each known name (and surname), longest first."""
-    words = [t.text for t in doc] if mentions else []
     seqs = {tuple(words[m.name_start : m.end]) for m in mentions}
     seqs.update(
         (words[i],)
@@ -156,7 +158,7 @@ def _find_missed(
 ) -> list[Mention]:
     """Occurrences of known names that no entity span covers."""
     by_first: defaultdict[str, list[tuple[str, ...]]] = defaultdict(list)
-    for seq in _sequences(doc, mentions, surnames, short_forms):
+    for seq in _sequences(doc, words, mentions, surnames, short_forms):
         by_first[seq[0].casefold()].append(seq)
     covered = set(ents_cover)
     covered.update(i for m in mentions for i in range(m.start, m.end))
@@ -240,7 +242,7 @@ def harmonise(
     # A surname alone is the person whose full name the article gives.
     surnames = person_surnames(voted) if "surname_person" in rules else {}
     labels.update(dict.fromkeys(surnames, "PERSON"))
-    agreed = [replace(m, label="PERSON") if mention_key(m.name) in surnames else m for m in voted]
+    agreed = [m.labelled("PERSON") if mention_key(m.name) in surnames else m for m in voted]
     if "missed_occurrences" in rules:
         if "company_short_forms" in rules:
             for short in _company_short_forms(doc, agreed):
@@ -265,5 +267,5 @@ def _with_table_rows(mentions: list[Mention], rows: list[Mention]) -> list[Menti
             out.append(row)
         for i in hits:
             if out[i].label != "PERSON":
-                out[i] = replace(out[i], label="ORG")
+                out[i] = out[i].labelled("ORG")
     return sorted(out, key=lambda m: m.start)
