@@ -10,13 +10,7 @@ from datetime import date
 import structlog
 
 from pipeline.enrich.dates.grammar import RULES, Context, Found, Rule, text_words
-from pipeline.enrich.dates.grammar.core import (
-    NEAR_AFTER,
-    NEAR_BEFORE,
-    UNIT_NEAR,
-    UNIT_STEMS,
-    WHOLE_TEXT_RULES,
-)
+from pipeline.enrich.dates.grammar.core import NEAR_AFTER, NEAR_BEFORE, WHOLE_TEXT_RULES
 from pipeline.enrich.dates.resolve import Anchor
 from pipeline.enrich.dates.tense import Sentences
 from pipeline.models import DateMention
@@ -60,6 +54,14 @@ _MODIFIERS: list[tuple[str, str | None, str]] = [
 _PREFIXES = [
     (re.compile(rf"(?i:(?<![\w-])(?:{words}))\s*$"), mod, kind) for words, mod, kind in _MODIFIERS
 ]
+# The last word of every modifier: a head that ends in none of them has no modifier, and
+# the thirteen searches above are skipped (most expressions have none).
+_FINAL_WORDS = frozenset(
+    re.split(r"\\s\+", alt)[-1].removesuffix("-?").removesuffix("-").lower()
+    for words, _, _ in _MODIFIERS
+    for alt in words.split("|")
+)
+_LAST_WORD = re.compile(r"([A-Za-z]+)-?\s*$")
 _HYPHEN_PREFIX = re.compile(r"(?i:\b(?:mid|late|early)-)$")
 _MOD_WINDOW = 28
 _DAY_VALUE = re.compile(r"\d{4}-\d\d-\d\d|XXXX-XX-XX")
@@ -74,6 +76,9 @@ def _kind(cand: _Candidate) -> str:
 
 
 def _prefix(head: str, kind: str) -> tuple[re.Match[str] | None, str | None]:
+    last = _LAST_WORD.search(head)
+    if last is None or last.group(1).lower() not in _FINAL_WORDS:
+        return None, None
     for regex, mod, applies in _PREFIXES:
         if applies != kind and not (applies == _POINT and kind == _COARSE):
             continue
@@ -114,8 +119,9 @@ def _windows(near: re.Pattern[str], text: str) -> list[tuple[int, int]]:
 
 
 class _Scanner:
-    """Where in one text each rule can match: the text around its trigger words (or, for
-    the rules on figures, around digits). Running a rule's regex over those windows only
+    """Where in one text each rule can match: the text around its trigger words as whole
+    words (unit rules: around "day", "weeks"..., not the "day" in "Monday"; the rules on
+    figures: around digits). Running a rule's regex over those windows only
     gives the matches it would find in the whole text (every match holds one of the
     rule's trigger words, and reaches at most NEAR_BEFORE/NEAR_AFTER characters around
     it; a match cut by a window's end is matched again on the whole text), at a fraction
@@ -146,30 +152,14 @@ class _Scanner:
             self._hits[word] = found
         return found
 
-    def _stem_windows(self) -> list[tuple[int, int]]:
-        """``_windows(UNIT_NEAR, text)``, from ``str.find`` of each unit stem: a stem found
-        inside another's match ("night" in "fortnight") lies in that match's window."""
-        lower, hits = self.lower or "", []
-        for stem in UNIT_STEMS:
-            i = lower.find(stem)
-            while i >= 0:
-                hits.append((i, i + len(stem)))
-                i = lower.find(stem, i + 1)
-        return _merged(sorted(hits), len(self.text))
-
     def windows(self, rule: Rule) -> list[tuple[int, int]] | None:
         """The spans to run ``rule`` on; None for the whole text."""
-        if rule.near is not None:
-            key: object = rule.near
-            if key not in self._windows:
-                self._windows[key] = (
-                    self._stem_windows()
-                    if rule.near is UNIT_NEAR and self.lower is not None
-                    else _windows(rule.near, self.text)
-                )
-            return self._windows[key]
         if self.lower is None or rule.name in WHOLE_TEXT_RULES:
-            return None
+            if rule.near is None:
+                return None
+            if rule.near not in self._windows:
+                self._windows[rule.near] = _windows(rule.near, self.text)
+            return self._windows[rule.near]
         key = rule.triggers
         if key not in self._windows:
             if rule.triggers is None:

@@ -40,7 +40,6 @@ __all__ = [
     "SHORT_YEAR",
     "THE",
     "UNIT",
-    "UNIT_STEMS",
     "VAGUE",
     "WEEKDAY",
     "WHOLE_TEXT_RULES",
@@ -241,11 +240,9 @@ WHOLE_TEXT_RULES = frozenset({"full_year"})
 
 # Rules whose every match holds a unit word ("two weeks", "a year ago") are run only on
 # windows around unit words: most of a text is far from any.
-UNIT_STEMS = (
-    *("second", "minute", "hour", "day", "night", "week", "fortnight", "month", "quarter"),
-    *("year", "decade", "centur", "millenni"),
+UNIT_NEAR = re.compile(
+    r"(?i:second|minute|hour|day|night|week|fortnight|month|quarter|year|decade|centur|millenni)"
 )
-UNIT_NEAR = re.compile("(?i:" + "|".join(UNIT_STEMS) + ")")
 NEAR_BEFORE, NEAR_AFTER = 60, 40  # characters a match may reach before and after its unit
 NEAR = {
     name: UNIT_NEAR
