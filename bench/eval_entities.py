@@ -262,6 +262,9 @@ def print_stages(texts: Sequence[str], model: str, what: str) -> None:
         result = work()
         return result, time.process_time() - started
 
+    for doc in nlp.pipe(texts[:5]):  # load what loads on first use (the country list)
+        extract_entities(doc)
+        extract_dates(doc.text, None)
     reading = nlp.tokenizer
     nlp.tokenizer = reading.tokenizer  # spaCy's own tokenizer: no capitals pass
     try:
