@@ -13,7 +13,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["GoldDoc", "GoldSpan", "detokenize", "read_conll", "read_meantime"]
+__all__ = [
+    "GoldDoc",
+    "GoldSpan",
+    "detokenize",
+    "read_conll",
+    "read_ecbplus",
+    "read_meantime",
+    "read_meantime_topics",
+]
 
 # Tokens glued to the token before them, and tokens that glue to the one after.
 _NO_SPACE_BEFORE = frozenset(
@@ -154,6 +162,15 @@ def read_meantime(directory: Path) -> list[GoldDoc]:
     return [_read_meantime_file(p) for p in sorted(directory.rglob("*.xml"))]
 
 
+def read_meantime_topics(directory: Path) -> dict[str, list[GoldDoc]]:
+    """MEANTIME documents by sub-corpus ("airbus", "apple"), from its ``corpus_*`` folders."""
+    topics: dict[str, list[GoldDoc]] = {}
+    for path in sorted(directory.rglob("*.xml")):
+        topic = path.parent.name.removeprefix("corpus_")
+        topics.setdefault(topic, []).append(_read_meantime_file(path))
+    return topics
+
+
 def _read_meantime_file(path: Path) -> GoldDoc:
     root = ET.parse(path).getroot()
     by_sentence: dict[int, list[tuple[str, str]]] = {}
@@ -203,3 +220,73 @@ def _read_meantime_file(path: Path) -> GoldDoc:
         ignore=ignore,
         scope_end=scope_end,
     )
+
+
+# ECB+ markables that name a participant or a place, and the types they stand for.
+_ECB_TYPES = {"HUMAN_PART_PER": "PER", "HUMAN_PART_ORG": "ORG"}
+_ECB_STOP = frozenset(
+    {
+        *("i", "he", "she", "it", "we", "they", "you", "his", "her", "its", "our", "their"),
+        *("him", "them", "us", "me", "this", "that", "these", "those", "who", "which"),
+        *("what", "the", "a", "an"),
+    }
+)
+
+
+def _ecb_type(tag: str) -> str | None:
+    return "LOC" if tag.startswith("LOC_") else _ECB_TYPES.get(tag)
+
+
+def _is_name(words: Sequence[str], first_in_sentence: bool) -> bool:
+    """Whether a markable reads as a name: its last word is capitalised and not a function
+    word ("Ellen DeGeneres", "the Academy", "U.S.", not "she", "the host"), and not just
+    because it starts the sentence ("Employees said")."""
+    alpha = [w for w in words if any(c.isalpha() for c in w)]
+    if not alpha or not alpha[-1][:1].isupper() or alpha[-1].lower() in _ECB_STOP:
+        return False
+    return not (first_in_sentence and len(alpha) == 1 and alpha[0] == words[0])
+
+
+def read_ecbplus(directory: Path) -> list[GoldDoc]:
+    """ECB+ articles under ``directory`` (``ECB+/<topic>/*.xml``), with the name-like
+    HUMAN_PART_PER / HUMAN_PART_ORG / LOC_* markables of the sentences listed in
+    ``ECBplus_coreference_sentences.csv`` as gold. Not a full NER annotation: a recall
+    check only. Sentence 0 of ``*ecbplus.xml`` files (the source URL) is left out."""
+    listed: dict[str, set[int]] = {}
+    csv_path = directory / "ECBplus_coreference_sentences.csv"
+    for line in csv_path.read_text(encoding="utf-8").splitlines()[1:]:
+        topic, name, sentence = (part.strip() for part in line.split(","))
+        listed.setdefault(f"{topic}_{name}", set()).add(int(sentence))
+    docs = []
+    for path in sorted(directory.rglob("*.xml"), key=lambda p: (p.parent.name, p.name)):
+        if path.stem in listed:
+            docs.append(_read_ecbplus_file(path, listed[path.stem]))
+    return docs
+
+
+def _read_ecbplus_file(path: Path, sentences: set[int]) -> GoldDoc:
+    root = ET.parse(path).getroot()
+    by_sentence: dict[int, list[tuple[str, str]]] = {}
+    for tok in root.iter("token"):
+        by_sentence.setdefault(int(tok.get("sentence", "0")), []).append(
+            (tok.get("t_id", ""), tok.text or "")
+        )
+    order = [s for s in sorted(by_sentence) if not (s == 0 and path.stem.endswith("ecbplus"))]
+    text, offsets = detokenize([[w for _, w in by_sentence[s]] for s in order])
+    token_at: dict[str, tuple[int, int, int, str]] = {}
+    sentence_starts: set[int] = set()
+    for s, spans in zip(order, offsets, strict=True):
+        sentence_starts.add(spans[0][0])
+        for (t_id, word), span in zip(by_sentence[s], spans, strict=True):
+            token_at[t_id] = (s, span[0], span[1], word)
+    gold: set[GoldSpan] = set()
+    markables = root.find("Markables")
+    for m in [] if markables is None else list(markables):
+        label = _ecb_type(m.tag)
+        ids = [a.get("t_id", "") for a in m.findall("token_anchor")]
+        anchors = sorted(token_at[i] for i in ids if i in token_at)
+        if label is None or not anchors or anchors[0][0] not in sentences:
+            continue
+        if _is_name([a[3] for a in anchors], anchors[0][1] in sentence_starts):
+            gold.add(GoldSpan(min(a[1] for a in anchors), max(a[2] for a in anchors), label))
+    return GoldDoc(id=path.stem, text=text, spans=sorted(gold, key=lambda g: (g.start, g.end)))

@@ -45,7 +45,9 @@ def shouted_lines(text: str) -> list[str]:
 
 def _case_evidence(text: str) -> dict[str, str]:
     """How the article writes each word where case carries meaning: not in capitals
-    lines, not at the start of a sentence."""
+    lines, not at the start of a sentence. Capitals inside an ordinary line are an
+    acronym ("US officials"), so a headline's "US" is the country only when the article
+    writes "US" more often than "us"."""
     seen: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for line in _LINE.finditer(text):
         if _shouted(line.group()):
@@ -54,7 +56,7 @@ def _case_evidence(text: str) -> dict[str, str]:
         for match in _CASED_WORD.finditer(line.group()):
             word, gap = match.group(), line.group()[last_end : match.start()]
             initial = (last_end == 0 and gap.strip() == "") or any(c in _SENTENCE_ENDS for c in gap)
-            if not initial and not word.isupper():
+            if not initial or word.isupper():
                 seen[word.lower()][word] += 1
             last_end = match.end()
     return {lower: forms.most_common(1)[0][0] for lower, forms in seen.items()}

@@ -12,12 +12,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from pipeline.enrich.entities.mentions import ORG_DESIGNATORS, PERSON_ROLES, Mention
+from pipeline.enrich.entities.rules import ALL_RULES, Rules
 from pipeline.models import EntityLabel
 
 __all__ = ["ORG_NOUNS", "cue_label", "designated_orgs"]
@@ -73,11 +74,14 @@ def _runs(words: Sequence[str]) -> list[tuple[int, int]]:
     return runs
 
 
-def designated_orgs(doc: Any, words: Sequence[str]) -> list[Mention]:
+def designated_orgs(
+    doc: Any, words: Sequence[str], covered: Collection[int] | None = None
+) -> list[Mention]:
     """Organisation names the model missed: capitalised runs ending in a designator
     ("... Families Forum") or headed by one ("Ministry of ..."), where the model saw no
     entity at all. ``words`` are the doc's token texts."""
-    covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    if covered is None:
+        covered = {i for ent in doc.ents for i in range(ent.start, ent.end)}
     found: list[Mention] = []
     for start, end in _runs(words):
         designators = [k for k in range(start, end) if words[k].lower() in ORG_DESIGNATORS]
@@ -86,7 +90,7 @@ def designated_orgs(doc: Any, words: Sequence[str]) -> list[Mention]:
         last = designators[-1]
         if last + 1 < end and words[last + 1].lower() != "of":
             end = last + 1
-        if 2 <= end - start <= _MAX_RUN and not covered.intersection(range(start, end)):
+        if 2 <= end - start <= _MAX_RUN and not any(k in covered for k in range(start, end)):
             run = doc[start:end]
             found.append(Mention(start, end, run.start_char, run.end_char, "ORG", run.text))
     return found
@@ -99,9 +103,13 @@ def _noun_before(doc: Any, mention: Mention) -> bool:
     return i >= 0 and doc[i].text.islower() and doc[i].lower_ in ORG_NOUNS
 
 
+_POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
+
+
 def _noun_after(doc: Any, mention: Mention) -> bool:
+    # "Shin Bet security agency"; not "Trump's party": a possessive names the owner
     for token in doc[mention.end : mention.end + 3]:
-        if not token.text.islower():
+        if not token.text.islower() or token.text in _POSSESSIVE:
             return False
         if token.lower_ in ORG_NOUNS:
             return True
@@ -113,19 +121,28 @@ def _role_before(doc: Any, mention: Mention) -> bool:
     return i >= 0 and doc[i].lower_ in PERSON_ROLES
 
 
-def _place_after(doc: Any, mention: Mention, place_starts: Collection[int]) -> bool:
-    return (
-        mention.end + 1 < len(doc)
-        and doc[mention.end].text == ","
-        and mention.end + 1 in place_starts
+def _place_after(doc: Any, mention: Mention, places: Mapping[int, int]) -> bool:
+    """'Toulouse, France': a place after a comma that ends there, not the owner of what
+    follows ('Nissan, Japan's second-largest carmaker')."""
+    if mention.end + 1 >= len(doc) or doc[mention.end].text != ",":
+        return False
+    place_end = places.get(mention.end + 1)
+    return place_end is not None and (
+        place_end >= len(doc) or doc[place_end].text not in _POSSESSIVE
     )
 
 
 def _heads_line_before_colon(doc: Any, mention: Mention) -> bool:
-    """'LONDON: ...', 'Tunbridge Wells: Nottinghamshire 214': datelines and venues."""
+    """'LONDON: ...': a wire dateline, in capitals at the head of a line. A headline's
+    'Apple: iPhone sales rise' names the subject, not a place."""
     before = mention.start - 1
     at_line_start = before < 0 or "\n" in doc[before].text or "\n" in doc[before].whitespace_
-    return at_line_start and mention.end < len(doc) and doc[mention.end].text == ":"
+    return (
+        at_line_start
+        and mention.text.isupper()
+        and mention.end < len(doc)
+        and doc[mention.end].text == ":"
+    )
 
 
 # How much a cue counts against the model's own guesses (1 per mention). A describing
@@ -136,7 +153,7 @@ WEAK_CUE = 2.0
 
 
 def cue_label(
-    doc: Any, mention: Mention, place_starts: Collection[int] = ()
+    doc: Any, mention: Mention, places: Mapping[int, int] | None = None, rules: Rules = ALL_RULES
 ) -> tuple[EntityLabel, float] | None:
     """What the words around a mention say it is, and how strongly; None when they say
     nothing.
@@ -147,21 +164,24 @@ def cue_label(
     (a dateline); ORG when a person-looking name is followed by an organisation noun
     ("Shin Bet security agency": places are followed by "ministry" all the time, so
     only person-looking names) or is a plural after "the" ("The Beatles").
-    ``place_starts`` are the token indices where the model's place mentions begin."""
-    if _noun_before(doc, mention):
+    ``places`` maps the token index where each of the model's place mentions begins to
+    the index where it ends."""
+    if "cue_org_noun_before" in rules and _noun_before(doc, mention):
         return "ORG", STRONG_CUE
-    if _role_before(doc, mention):
+    if "cue_role_before" in rules and _role_before(doc, mention):
         return "PERSON", STRONG_CUE
-    if _place_after(doc, mention, place_starts) or _heads_line_before_colon(doc, mention):
+    if ("cue_place_after_comma" in rules and _place_after(doc, mention, places or {})) or (
+        "cue_dateline" in rules and _heads_line_before_colon(doc, mention)
+    ):
         return "LOCATION", WEAK_CUE
-    if mention.label == "PERSON" and (_noun_after(doc, mention) or _plural_after_the(doc, mention)):
+    if mention.label == "PERSON" and (
+        ("cue_org_noun_after" in rules and _noun_after(doc, mention))
+        or ("cue_the_plural" in rules and _plural_after_the(doc, mention))
+    ):
         return "ORG", WEAK_CUE
     return None
 
 
 def _plural_after_the(doc: Any, mention: Mention) -> bool:
-    return (
-        mention.start > 0
-        and doc[mention.start - 1].lower_ == "the"
-        and doc[mention.end - 1].text.endswith("s")
-    )
+    after_the = mention.article or (mention.start > 0 and doc[mention.start - 1].lower_ == "the")
+    return after_the and doc[mention.end - 1].text.endswith("s")

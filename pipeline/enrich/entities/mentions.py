@@ -3,17 +3,20 @@
 The model's spans often carry more than the name: a title or role ("Prime Minister
 Benjamin Netanyahu"), a possessive ("Hamas's"), a score in a results table
 ("Somerset 83"), a leading article. Mentions keep the name only, so offsets,
-canonical names and aliases all agree.
+canonical names and aliases all agree; a place's span may keep the "the" its name takes
+("the United States"), which its name and aliases leave out.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from spacy.tokens import Span
 
+from pipeline.enrich.entities.rules import ALL_RULES, Rules
+from pipeline.enrich.entities.scores import NUMBERISH, is_score
 from pipeline.models import EntityLabel
 
 __all__ = [
@@ -88,13 +91,19 @@ _CALENDAR = frozenset(_CALENDAR_WORDS.split())
 _CURRENCY_CODES = "usd eur gbp jpy cny rmb chf aud cad hkd inr rub nzd sek nok dkk"
 _CURRENCIES = frozenset(_CURRENCY_CODES.split())
 _POSSESSIVES = frozenset({"'s", "’s", "'", "’", "'S"})
-_LEADING_JUNK = frozenset({"the", "a", "an"})
-_NUMBERISH = re.compile(r"^[\d.,:/+-]*\d[\d.,:/+-]*$")
+_INDEFINITE = frozenset({"a", "an"})
+_SENTENCE_BREAKS = frozenset('.!?:;"“”-–—•')
 
 
 @dataclass(frozen=True)
 class Mention:
-    """A name in the text: token range, character span (end-exclusive) and label."""
+    """A name in the text: token range, character span (end-exclusive) and label.
+
+    ``article`` is True when the span starts with a "the" that is not part of the name
+    itself. Place names that take the article are read and annotated with it ("the
+    United States", "the Atlantic Ocean": OntoNotes, ACE, MEANTIME), so a place span
+    keeps the model's "the", while ``name`` (and the entity's name and aliases) leave it
+    out. "The" capitalised inside a sentence belongs to the name ("The Hague")."""
 
     start: int
     end: int
@@ -102,6 +111,25 @@ class Mention:
     end_char: int
     label: EntityLabel
     text: str
+    article: bool = False
+
+    def labelled(self, label: EntityLabel) -> Mention:
+        """The same mention with another label (cheaper than ``dataclasses.replace``)."""
+        if label == self.label:
+            return self
+        return Mention(
+            self.start, self.end, self.start_char, self.end_char, label, self.text, self.article
+        )
+
+    @property
+    def name(self) -> str:
+        """The name itself: the text without a leading article."""
+        return self.text.split(None, 1)[1] if self.article else self.text
+
+    @property
+    def name_start(self) -> int:
+        """Token index where the name itself starts."""
+        return self.start + 1 if self.article else self.start
 
 
 def mention_key(text: str) -> str:
@@ -110,14 +138,30 @@ def mention_key(text: str) -> str:
 
 
 def _is_junk(token: Any, label: EntityLabel) -> bool:
-    # Numbers next to a person, organisation or place are scores and counts
-    # ("Somerset 83"); in other names they belong ("Boeing 737", "Euro 96").
-    return bool(
-        token.is_punct
-        or token.is_space
-        or token.text in _POSSESSIVES
-        or (label != "MISC" and _NUMBERISH.match(token.text))
+    return bool(token.is_punct or token.is_space or token.text in _POSSESSIVES)
+
+
+def _trailing_junk(token: Any, label: EntityLabel, rules: Rules) -> bool:
+    # Numbers after a person, organisation or place are scores and counts in results
+    # ("Somerset 83"); in prose and in other names they belong ("Boeing 737", "Euro 96").
+    return _is_junk(token, label) or (
+        "trim_numbers" in rules and label != "MISC" and is_score(token)
     )
+
+
+def _leading_junk(token: Any, label: EntityLabel, rules: Rules) -> bool:
+    # Ranks and counts before a name ("64 Bob Estes" in a leaderboard).
+    return _is_junk(token, label) or (
+        "trim_numbers" in rules and label != "MISC" and bool(NUMBERISH.match(token.text))
+    )
+
+
+def sentence_initial(token: Any) -> bool:
+    """Whether the token starts a sentence or a line (where anything is capitalised)."""
+    if token.i == 0:
+        return True
+    before = token.doc[token.i - 1]
+    return "\n" in before.whitespace_ or "\n" in before.text or before.text in _SENTENCE_BREAKS
 
 
 def _title_end(tokens: list[Any]) -> int:
@@ -130,36 +174,44 @@ def _title_end(tokens: list[Any]) -> int:
     return cut
 
 
-def clean_span(span: Any) -> Mention | None:
+def clean_span(span: Any, rules: Rules = ALL_RULES) -> Mention | None:
     """The name alone inside an entity span, with our label; None when nothing that looks
     like a name is left."""
     label = LABELS.get(span.label_)
     if label is None:
         return None
     tokens = list(span)
-    while tokens and _is_junk(tokens[-1], label):
+    while tokens and _trailing_junk(tokens[-1], label, rules):
         tokens.pop()
-    while tokens and (_is_junk(tokens[0], label) or tokens[0].lower_ in _LEADING_JUNK):
+    while tokens and (_leading_junk(tokens[0], label, rules) or tokens[0].lower_ in _INDEFINITE):
         tokens.pop(0)
     if (
-        label == "ORG"
+        "role_person" in rules
+        and label == "ORG"
         and len(tokens) >= 3
         and tokens[0].lower_ in PERSON_ROLES
         and not any(t.lower_ in ORG_DESIGNATORS for t in tokens)
     ):
         # "Spokeswoman Sandy Angers" taken for an organisation: a role heads a person.
         label = "PERSON"
-    if label == "PERSON" and tokens:
+    if label == "PERSON" and tokens and "trim_titles" in rules:
         tokens = tokens[_title_end(tokens) :]
-    elif tokens and label in ("ORG", "LOCATION"):
-        while len(tokens) > 1 and tokens[0].text.islower():
+    elif tokens and label in ("ORG", "LOCATION") and "trim_lowercase" in rules:
+        # "engine maker Europrop" -> "Europrop"; "the United States" keeps its article
+        while len(tokens) > 1 and tokens[0].text.islower() and not _article(tokens):
+            tokens.pop(0)
+    if label != "LOCATION" and "trim_article" in rules:
+        while len(tokens) > 1 and tokens[0].lower_ == "the":
             tokens.pop(0)
     if not tokens:
         return None
-    words = [t for t in tokens if any(c.isalpha() for c in t.text)]
+    article = _article(tokens) and (tokens[0].text == "the" or sentence_initial(tokens[0]))
+    words = [t for t in (tokens[1:] if article else tokens) if any(c.isalpha() for c in t.text)]
     if not any(t.text[:1].isupper() for t in words):
         return None
-    if all(t.lower_ in _CALENDAR or t.lower_ in _CURRENCIES for t in words):
+    if "drop_non_names" in rules and all(
+        t.lower_ in _CALENDAR or t.lower_ in _CURRENCIES for t in words
+    ):
         return None
     first, last = tokens[0], tokens[-1]
     doc = span.doc
@@ -170,7 +222,13 @@ def clean_span(span: Any) -> Mention | None:
         end_char=last.idx + len(last.text),
         label=label,
         text=doc[first.i : last.i + 1].text,
+        article=article,
     )
+
+
+def _article(tokens: list[Any]) -> bool:
+    """A leading "the" before a capitalised word."""
+    return len(tokens) > 1 and tokens[0].lower_ == "the" and tokens[1].text[:1].isupper()
 
 
 def _parts(span: Any) -> list[Any]:
@@ -180,7 +238,7 @@ def _parts(span: Any) -> list[Any]:
         return [span]
     parts, start = [], span.start
     for token in span[1:-1]:
-        if _NUMBERISH.match(token.text):
+        if is_score(token):
             parts.append(span.doc[start : token.i])
             start = token.i + 1
     if not parts:
@@ -189,7 +247,15 @@ def _parts(span: Any) -> list[Any]:
     return [Span(span.doc, p.start, p.end, label=span.label) for p in parts if len(p)]
 
 
-def mentions_from_doc(doc: Any) -> list[Mention]:
-    """Cleaned mentions of every named-entity span the model found, in text order."""
-    found = (clean_span(part) for ent in doc.ents for part in _parts(ent))
+def mentions_from_doc(
+    doc: Any, rules: Rules = ALL_RULES, ents: Sequence[Any] | None = None
+) -> list[Mention]:
+    """Cleaned mentions of every named-entity span the model found (``ents``, by default
+    ``doc.ents``), in text order."""
+    split = _parts if "split_scores" in rules else (lambda ent: [ent])
+    found = (
+        clean_span(part, rules)
+        for ent in (doc.ents if ents is None else ents)
+        for part in split(ent)
+    )
     return [m for m in found if m is not None]

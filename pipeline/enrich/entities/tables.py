@@ -24,6 +24,7 @@ __all__ = ["athletes", "initialled_names", "table_row_names"]
 _NAME_WORD = re.compile(r"^[A-Z][\w'’.-]*$")
 _MAX_NAME = 4
 _INITIAL = re.compile(r"^[A-Z]\.$")
+_INITIAL_BEFORE_NAME = re.compile(r"(?<![\w.])[A-Z]\.\s*[A-Z]")
 
 # A capitalised name, then at least three numeric cells (scores, percentages, "1/2", "-").
 _ROW = re.compile(
@@ -76,7 +77,9 @@ def athletes(doc: Any, words: Sequence[str], mentions: list[Mention]) -> list[Me
 def initialled_names(doc: Any, words: Sequence[str]) -> list[Mention]:
     """PERSON mentions for initials and a surname ("P. Simmons", "J. R. Smith"), the way
     scorecards and results lists write players."""
-    found = []
+    found: list[Mention] = []
+    if not _INITIAL_BEFORE_NAME.search(doc.text):
+        return found  # most articles have none: skip the walk over every word
     i = 0
     while i < len(words):
         start = i

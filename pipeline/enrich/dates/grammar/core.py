@@ -42,6 +42,7 @@ __all__ = [
     "UNIT",
     "VAGUE",
     "WEEKDAY",
+    "WHOLE_TEXT_RULES",
     "YEAR",
     "Context",
     "Found",
@@ -232,6 +233,10 @@ TRIGGERS: dict[str, frozenset[str]] = {
     "reference": frozenset({"now", "currently", "current", "presently", "present", "nowadays"})
     | {"days", "moment", "time", "recently", "past", "lately", "future", "term"},
 }
+
+# A rule whose trigger words gate it for the whole text, not only around them: "sales for
+# the year" is the year of publication only in a text that speaks of "the full year".
+WHOLE_TEXT_RULES = frozenset({"full_year"})
 
 # Rules whose every match holds a unit word ("two weeks", "a year ago") are run only on
 # windows around unit words: most of a text is far from any.
