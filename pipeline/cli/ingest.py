@@ -17,7 +17,6 @@ from pipeline.ingest import ReplaySummary, replay_paths, watch_paths
 from pipeline.localredis import ensure_redis, start_redis
 from pipeline.signals import stop_on_signals
 from pipeline.streams import latest_entries
-from pipeline.workers.start import run_worker
 
 __all__ = ["demo", "local_redis", "replay", "worker"]
 
@@ -92,6 +91,8 @@ def worker(
     ctx: click.Context, burst: bool, queues: tuple[str, ...], fork: bool, enrich: bool | None
 ) -> None:
     """Run an RQ worker for the pipeline's queues (models load once, before any fork)."""
+    from pipeline.workers.start import run_worker  # spaCy: only the commands that enrich
+
     settings = get_settings(ctx, enrich=enrich)
     redis = connect(settings)
     run_worker(settings, redis, burst=burst, queues=list(queues) or None, fork=fork)
@@ -109,6 +110,8 @@ def demo(
     """Replay PATHS (default: ./seeds) end to end with a worker and print what landed.
 
     Starts a local Redis for the run when none answers at PIPELINE_REDIS_URL."""
+    from pipeline.workers.start import run_worker  # spaCy: only the commands that enrich
+
     settings = get_settings(ctx, enrich=enrich)
     targets = list(paths) or [Path("seeds")]
     with ensure_redis(settings.redis_url) as (url, started):

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -312,3 +313,16 @@ def test_ci_redis_image_keeps_its_data_in_the_volume(compose: dict[str, Any]) ->
     assert stage["USER"] == ["redis"]
     targets = [_split_volume(v)[1] for v in compose["services"]["redis"]["volumes"]]
     assert targets == ["/data"]
+
+
+def test_healthcheck_command_starts_without_the_nlp_stack() -> None:
+    """Every container runs `pipeline health` every 30 s with a 10 s timeout: importing
+    spaCy (seconds of CPU) there made busy containers miss their healthchecks."""
+    probe = (
+        "import sys; from pipeline.cli import main; main(['health', '--help']); "
+        "print(sorted(m for m in ('spacy', 'thinc', 'torch') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
