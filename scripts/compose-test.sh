@@ -50,6 +50,10 @@ fail() {
     printf 'compose-test: FAILED: %s\n' "$*" >&2
     exit 1
 }
+figure() { # a measured figure: said now, and repeated before the last line
+    FIGURES+=("$1")
+    say "figure: $1"
+}
 skip_or_fail() { # a machine that cannot run Docker: a failure under CI, a skip elsewhere
     if [[ ${CI:-} == true ]]; then fail "$*"; fi
     say "compose-test: SKIPPED (CI is not true): $*"
@@ -255,12 +259,12 @@ phase_base_image() {
         mv "$tarball.$$" "$tarball"
         rm -rf "$RUN/rootfs"
         find "$CACHE" -maxdepth 1 -name 'rootfs-*.tar.gz' ! -path "$tarball" -delete
-        FIGURES+=("debootstrap (cached for later runs): $(since "$t0") s")
+        figure "debootstrap (cached for later runs): $(since "$t0") s"
     fi
     t0=$(now)
     $DOCKER import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change 'ENV LANG=C.UTF-8' "$tarball" "$BASE_IMAGE" >/dev/null
-    FIGURES+=("image $BASE_IMAGE: imported in $(since "$t0") s, $(image_mb "$BASE_IMAGE") MB")
+    figure "image $BASE_IMAGE: imported in $(since "$t0") s, $(image_mb "$BASE_IMAGE") MB"
 }
 
 phase_wheelhouse() {
@@ -305,7 +309,7 @@ build_image() { # tag, Dockerfile, context
     $DOCKER build --network=none --build-arg "BASE=$BASE_IMAGE" -f "$2" -t "$1" "$3" \
         >"$RUN/logs/build-${1%%:*}.log" 2>&1 ||
         { tail -n 30 "$RUN/logs/build-${1%%:*}.log" >&2; fail "building $1 failed"; }
-    FIGURES+=("image $1: built in $(since "$t0") s, $(image_mb "$1") MB (base $(image_mb "$BASE_IMAGE") MB; no wheelhouse inside)")
+    figure "image $1: built in $(since "$t0") s, $(image_mb "$1") MB (base $(image_mb "$BASE_IMAGE") MB; no wheelhouse inside)"
 }
 
 phase_images() {
@@ -404,7 +408,7 @@ phase_up() {
         fail "the scheduler does not say that config/feeds.txt lists no feed"
     [[ $($DOCKER network ls --format '{{.Name}}' | sort | xargs) == "host none" ]] ||
         fail "up created a network"
-    FIGURES+=("up: $services services ($(containers | wc -l) containers) healthy in $HEALTHY_S s")
+    figure "up: $services services ($(containers | wc -l) containers) healthy in $HEALTHY_S s"
     say "all healthy in $HEALTHY_S s; the scheduler waits for feeds instead of restarting"
 }
 
@@ -498,7 +502,7 @@ phase_worker_kill() {
     }
     probe check-once
     say "all 600 landed once, $(since "$t0") s after the kill"
-    FIGURES+=("worker SIGKILLed mid-batch: every article landed once, $(since "$t0") s after the kill")
+    figure "worker SIGKILLed mid-batch: every article landed once, $(since "$t0") s after the kill"
 }
 
 phase_redis_recreate() {
@@ -553,7 +557,7 @@ phase_upgrade() {
     [[ -z $(comm -12 <(tr ' ' '\n' <<<"$old") <(containers worker | sort)) ]] ||
         fail "workers were not recreated"
     # the old workers finished their batch and exited 0 within their grace period
-    died=$($DOCKER events --since "$t0" --until "$(date +%s)" --filter type=container \
+    died=$($DOCKER events --since "$t0" --until "$(($(date +%s) + 1))" --filter type=container \
         --filter event=die --format '{{.ID}} {{index .Actor.Attributes "exitCode"}}' |
         grep -F -f <(tr ' ' '\n' <<<"$old") || true)
     [[ $(wc -l <<<"$died") == 3 && -z $(awk '$2 != 0' <<<"$died") ]] ||
@@ -615,7 +619,7 @@ phase_outside() {
     OUT_RATE=$(awk -v n="$GENERATED" -v a="$t0" -v b="$last_write" 'BEGIN { printf "%.1f", n / (b - a) }')
     probe check-once
     say "the same $GENERATED articles outside containers (replay + 2 x worker --burst): $OUT_RATE articles/s"
-    FIGURES+=("replay of $GENERATED articles, 2 workers, enrichment on: $IN_RATE articles/s in containers, $OUT_RATE outside")
+    figure "replay of $GENERATED articles, 2 workers, enrichment on: $IN_RATE articles/s in containers, $OUT_RATE outside"
 }
 
 # --- the run ------------------------------------------------------------------------------
@@ -642,6 +646,6 @@ if [[ -n ${COMPOSE_TEST_PHASES:-} ]]; then
     exit 0
 fi
 say "phases: ${TIMES[*]}"
-FIGURES+=("total: $(since "$START") s")
+figure "total: $(since "$START") s"
 # printed by the teardown, after it has checked that nothing is left
 SUMMARY="compose: $SERVICES services healthy in $HEALTHY_S s; replay $IN_RATE articles/s in containers, $OUT_RATE outside"
