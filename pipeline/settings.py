@@ -95,6 +95,13 @@ class Settings(BaseSettings):
         description="a new feed's first interval; the shortest one chosen for freshness alone",
     )
     metrics_port: int = Field(default=0, ge=0, description="Prometheus metrics port (0: off)")
+    metrics_port_span: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="ports tried from metrics_port on: the first free one is served (several "
+        "processes sharing one host network each get their own)",
+    )
     metrics_addr: str = Field(default="127.0.0.1", description="address the metrics listen on")
 
     @model_validator(mode="after")

@@ -8,8 +8,6 @@ from typing import IO
 import click
 
 from pipeline.cli.app import cli, get_settings
-from pipeline.enrich.enricher import Enricher
-from pipeline.enrich.jsonl import enrich_lines
 
 
 @cli.command()
@@ -37,6 +35,11 @@ def enrich(
 ) -> None:
     """Enrich JSON lines {"id","text","published"} with entities and dates; one line out per
     line in, in order; a line that cannot be processed becomes {"id", "error"}."""
+    # imported here: spaCy takes seconds to import, and every other command (the container
+    # healthcheck `pipeline health` among them) must start without it
+    from pipeline.enrich.enricher import Enricher
+    from pipeline.enrich.jsonl import enrich_lines
+
     settings = get_settings(ctx, ner_model=model)
     enricher = Enricher(settings.ner_model, batch_size=batch_size)
     lines = (line.rstrip("\r\n") for line in in_file)

@@ -119,17 +119,17 @@ def schedule(
     lock_ttl: float,
 ) -> None:
     """Keep polling the feeds in FEEDS, each on its own adaptive interval with back-off;
-    FEEDS is re-read when it changes; SIGTERM/SIGINT give the fetches in flight 3 s, then
-    stop."""
+    FEEDS is re-read when it changes (while it is missing, unreadable or lists no usable
+    feed, the scheduler says so in its logs and waits); SIGTERM/SIGINT give the fetches in
+    flight 3 s, then stop."""
     settings = get_settings(ctx, fetch_per_host=per_host)
-    feed_list = _load(feeds_path)
     redis = connect(settings)
     serve_metrics(redis, settings)
     stop = threading.Event()
     with open_context(settings, redis) as fetch_ctx:
         scheduler = Scheduler(fetch_ctx, feeds_path, workers=workers, lock_ttl=lock_ttl)
         stop_on_signals(stop, also=scheduler.wake)
-        scheduler.load(feed_list)
+        scheduler.load_or_wait()
         try:
             summary = scheduler.run(stop, exit_if_locked=exit_if_locked)
         except SchedulerLocked as exc:

@@ -18,7 +18,6 @@ from pipeline.fetch.files.replay import ReplaySummary, replay_paths, watch_paths
 from pipeline.ops.localredis import ensure_redis, start_redis
 from pipeline.signals import stop_on_signals
 from pipeline.streams import latest_entries
-from pipeline.workers.start import run_worker
 
 __all__ = ["demo", "local_redis", "replay", "worker"]
 
@@ -108,6 +107,8 @@ def worker(
     """Run an RQ worker for the pipeline's queues (models load once, before any fork),
     and the page fetcher beside it. With --burst it stops once the ingest and page queues
     are empty and no page is in flight."""
+    from pipeline.workers.start import run_worker  # spaCy: only the commands that enrich
+
     settings = get_settings(ctx, enrich=enrich)
     if burst:
         connect(settings)  # a one-off run says at once (exit 3) that Redis is not there
@@ -134,6 +135,8 @@ def demo(
     """Replay PATHS (default: ./seeds) end to end with a worker and print what landed.
 
     Starts a local Redis for the run when none answers at PIPELINE_REDIS_URL."""
+    from pipeline.workers.start import run_worker  # spaCy: only the commands that enrich
+
     settings = get_settings(ctx, enrich=enrich)
     targets = list(paths) or [Path("seeds")]
     with ensure_redis(settings.redis_url) as (url, started):

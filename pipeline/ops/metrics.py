@@ -2,11 +2,14 @@
 
 The figures live in Redis (the write script's counters, stream lengths, RQ's registries,
 feed health), so any process can serve them and forked job processes lose nothing.
-Served by ``pipeline worker`` and ``pipeline schedule`` when PIPELINE_METRICS_PORT is set.
+Served by ``pipeline worker`` and ``pipeline schedule`` when PIPELINE_METRICS_PORT is set;
+with PIPELINE_METRICS_PORT_SPAN > 1 each process takes the first free port of the range, so
+processes sharing a host network (scaled containers with host networking) each get one.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from redis import Redis
 from redis.exceptions import RedisError
 
+from pipeline.errors import ConfigurationError
 from pipeline.fetch.pages.frontier import Frontier
 from pipeline.fetch.pages.records import OUTCOMES as PAGE_OUTCOMES
 from pipeline.fetch.pages.records import read_outcomes
@@ -166,14 +170,27 @@ class PipelineCollector:
 
 
 def serve_metrics(redis: Redis, settings: Settings) -> Any:
-    """Start the metrics HTTP server on PIPELINE_METRICS_ADDR:PORT (a daemon thread);
-    does nothing when the port is 0."""
+    """Start the metrics HTTP server on PIPELINE_METRICS_ADDR and the first free port of
+    PIPELINE_METRICS_PORT and the PIPELINE_METRICS_PORT_SPAN - 1 after it (a daemon thread);
+    does nothing when the port is 0. The server's ``server_port`` says which port it took."""
     if not settings.metrics_port:
         return None
     registry = CollectorRegistry(auto_describe=True)
     registry.register(PipelineCollector(redis, settings))
-    server, _thread = start_http_server(
-        settings.metrics_port, addr=settings.metrics_addr, registry=registry
-    )
-    log.info("metrics_serving", addr=settings.metrics_addr, port=settings.metrics_port)
-    return server
+    first = settings.metrics_port
+    last = first + settings.metrics_port_span - 1
+    for port in range(first, last + 1):
+        try:
+            server, _thread = start_http_server(port, addr=settings.metrics_addr, registry=registry)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE and port < last:
+                continue
+            ports = f"port {first}" if first == last else f"ports {first}-{last}"
+            raise ConfigurationError(
+                f"cannot serve metrics on {settings.metrics_addr}, {ports}: "
+                f"{exc.strerror or exc}; set PIPELINE_METRICS_PORT to a free port "
+                "(or PIPELINE_METRICS_PORT_SPAN to try more), or 0 to turn metrics off"
+            ) from exc
+        log.info("metrics_serving", addr=settings.metrics_addr, port=port)
+        return server
+    return None  # unreachable: the span is at least one port

@@ -299,3 +299,69 @@ def test_scheduler_rides_out_a_redis_outage(server: FeedServer, tmp_path: Path):
         assert events[-1] == "scheduler_stopped"
     finally:
         own.stop()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("feeds.txt", "# Feeds polled by the scheduler: one URL per line.\n"),  # no usable feed
+        ("feeds.opml", "<opml><body><outline"),  # malformed
+        ("feeds.txt", None),  # missing
+    ],
+    ids=["empty", "broken", "missing"],
+)
+def test_scheduler_without_usable_feeds_waits_and_rereads_the_file(
+    server: FeedServer, redis_server: RedisServer, tmp_path: Path, name: str, content: str | None
+):
+    """Under a supervisor (compose's restart policy) a scheduler that exited on an empty
+    or broken FEEDS would be restarted forever: it says what is wrong, keeps running, and
+    polls the feeds as soon as the file lists some."""
+    server.routes["/late"] = Route(make_rss([("l1", "t")]))
+    feeds = tmp_path / name
+    if content is not None:
+        feeds.write_text(content)
+    log_path = tmp_path / "scheduler.log"
+    env = {
+        **os.environ,
+        "PIPELINE_REDIS_URL": redis_server.url,
+        "PIPELINE_PREFIX": "wait:",
+        "PIPELINE_FETCH_ALLOW_PRIVATE": "true",
+    }
+    with log_path.open("w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "--log-json", "schedule", "--feeds", str(feeds)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+            text=True,
+        )
+    try:
+        waiting_event = (
+            "feeds_none_usable" if name == "feeds.txt" and content else "feeds_unreadable"
+        )
+        deadline = time.monotonic() + 20
+        while waiting_event not in log_path.read_text():
+            assert proc.poll() is None, f"the scheduler exited: {log_path.read_text()}"
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.1)
+        time.sleep(1.0)
+        assert proc.poll() is None, f"the scheduler exited: {log_path.read_text()}"
+        assert not server.hits("/late")
+        listed = feeds.with_suffix(".txt")
+        listed.write_text(f"# added while the scheduler runs\n{server.url('/late')}\n")
+        if listed != feeds:
+            listed.replace(feeds)  # the broken OPML is replaced by a plain list
+        deadline = time.monotonic() + 20
+        while not server.hits("/late"):
+            assert proc.poll() is None, f"the scheduler exited: {log_path.read_text()}"
+            assert time.monotonic() < deadline, f"never polled: {log_path.read_text()}"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, log_path.read_text()
+    assert '"waiting": true' in log_path.read_text()

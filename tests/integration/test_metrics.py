@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 import time
 import urllib.request
 from collections.abc import Callable
 
 import pytest
 import redis
+from structlog.testing import capture_logs
 
+from pipeline.errors import ConfigurationError
 from pipeline.fetch.feeds.health import FeedHealth, save_health
 from pipeline.models import EnrichedArticle, utc_now
 from pipeline.ops.localredis import free_port
@@ -79,3 +82,31 @@ def test_metrics_count_feed_gaps(
     assert "pipeline_feed_gaps_total 2.0" in text
     assert "pipeline_feed_missed_items_total 45.0" in text
     assert 'pipeline_feeds{state="gapped"} 1.0' in text
+
+
+def test_processes_sharing_a_host_network_each_take_a_port_of_the_span(
+    make_settings: Callable[..., Settings], redis_client: redis.Redis
+) -> None:
+    """Scaled workers with host networking share one environment: with a span, each takes
+    the next free port and says which; when the span is full the error says what to set."""
+    first = free_port()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", first))  # another process already serves the first port
+    taken.listen()
+    settings = make_settings(metrics_port=first, metrics_port_span=3)
+    servers = []
+    try:
+        with capture_logs() as logs:
+            servers = [serve_metrics(redis_client, settings) for _ in range(2)]
+        ports = [server.server_port for server in servers]
+        assert ports == [first + 1, first + 2]
+        assert [e["port"] for e in logs if e["event"] == "metrics_serving"] == ports
+        for port in ports:
+            assert "pipeline_redis_up 1.0" in _scrape(port)
+        with pytest.raises(ConfigurationError, match=f"ports {first}-{first + 2}.*SPAN"):
+            serve_metrics(redis_client, settings)
+    finally:
+        taken.close()
+        for server in servers:
+            server.shutdown()
+            server.server_close()

@@ -2,10 +2,12 @@
 
 Each feed's next poll comes from its health (see ``policy``); due feeds go to a
 ``HostPool`` so no host sees more than ``settings.fetch_per_host`` fetches at once. FEEDS is
-re-read when the file changes. A lock in Redis with a TTL, renewed while running, keeps a
-second scheduler out. ``stop`` (set by SIGTERM/SIGINT) ends the loop: queued polls are
-dropped, fetches in flight get ``stop_grace`` seconds to finish and be recorded, the rest
-are abandoned (nothing is recorded for them, so each feed keeps the next poll it had),
+re-read when the file changes; a FEEDS that is missing, unreadable or lists no usable feed
+is logged and waited for, never a reason to exit (a supervisor would restart it forever).
+A lock in Redis with a TTL, renewed while running, keeps a second scheduler out. ``stop``
+(set by SIGTERM/SIGINT) ends the loop: queued polls are dropped, fetches in flight get
+``stop_grace`` seconds to finish and be recorded, the rest are abandoned (nothing is
+recorded for them, so each feed keeps the next poll it had),
 and the lock is released.
 """
 
@@ -39,6 +41,8 @@ __all__ = [
 ]
 
 log = structlog.get_logger()
+
+_WAITING_HINT = "add feed URLs (one per line, or OPML); the file is re-read when it changes"
 
 _RENEW_SCRIPT = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -168,7 +172,25 @@ class Scheduler:
             removed=len(removed),
             skipped_lines=len(feed_list.problems),
         )
+        if not self.feeds:
+            log.warning(
+                "feeds_none_usable", path=str(self.feeds_path), waiting=True, hint=_WAITING_HINT
+            )
         return feed_list
+
+    def load_or_wait(self) -> None:
+        """First read of FEEDS: a file that cannot be read is logged, and the scheduler
+        waits for it to change as it does for a file with no usable feed."""
+        try:
+            self.load()
+        except ConfigurationError as exc:
+            log.error(
+                "feeds_unreadable",
+                path=str(self.feeds_path),
+                reason=str(exc),
+                waiting=True,
+                hint=_WAITING_HINT,
+            )
 
     def reload_if_changed(self) -> bool:
         """Re-read FEEDS when the file changed; a broken file keeps the current list."""
@@ -296,6 +318,10 @@ class Scheduler:
 
     def _log_progress(self, event: str = "scheduler_progress") -> None:
         now = self.ctx.clock()
+        if not self.feeds and event == "scheduler_progress":
+            log.warning(
+                "scheduler_waiting_for_feeds", path=str(self.feeds_path), hint=_WAITING_HINT
+            )
         log.info(
             event,
             feeds=len(self.feeds),
