@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     )
     metrics_port: int = Field(default=0, ge=0, description="Prometheus metrics port (0: off)")
     metrics_addr: str = Field(default="127.0.0.1", description="address the metrics listen on")
+    metrics_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="the process serving the Redis-derived metrics keeps its lease this long "
+        "after its last scrape (keep it over twice the scrape interval)",
+    )
 
     @model_validator(mode="after")
     def _feed_intervals_in_order(self) -> Self:

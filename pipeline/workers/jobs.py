@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from types import TracebackType
 from typing import Any
@@ -13,6 +14,8 @@ from rq.job import Job
 
 from pipeline.models import DeadLetter
 from pipeline.queueing import load_payload
+from pipeline.telemetry.histograms import BATCH_ITEMS, BATCH_SECONDS, Observations
+from pipeline.telemetry.record import write_records
 from pipeline.workers.batch import process_items
 from pipeline.workers.runtime import get_runtime
 
@@ -31,20 +34,28 @@ def process_batch(batch: str) -> dict[str, int]:
     runtime = get_runtime()
     job = get_current_job()
     bound = log.bind(job_id=job.id if job else None)
+    started = time.perf_counter()
     items = load_payload(runtime.redis, batch)
     if items is None:  # written by an earlier run of this job that died before finishing
         bound.info("batch_already_written")
         return {}
+    timings = Observations()
     processed = process_items(
         items,
         enricher=runtime.enricher,
         future_tolerance=timedelta(minutes=runtime.settings.future_tolerance_minutes),
+        on_stage=timings.stage,
     )
+    write_started = time.perf_counter()
     result = runtime.writer.write(
         processed.articles,
         processed.dead,
         payload_key=batch,
     )
+    finished = time.perf_counter()
+    timings.stage("write", finished - write_started, len(processed.articles) + len(processed.dead))
+    timings.observe(BATCH_ITEMS, len(items))
+    timings.observe(BATCH_SECONDS, finished - started)
     for letter in processed.dead:
         bound.warning(
             "item_dead_lettered",
@@ -54,6 +65,8 @@ def process_batch(batch: str) -> dict[str, int]:
             article_id=letter.article_id,
         )
     counts = result.counts()
+    # after the write: the batch stands even if these figures cannot be recorded
+    write_records(runtime.redis, runtime.settings, timings, counts)
     bound.info("batch_written", items=len(items), **counts)
     return counts
 
