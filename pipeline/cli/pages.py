@@ -29,7 +29,6 @@ def pages(ctx: click.Context, burst: bool, extract_in: str) -> None:
     """Fetch the pages of queued links politely (robots.txt, per-host limits) and put the
     articles on the ingest queue. `pipeline worker` runs this too, unless --no-pages."""
     from pipeline.fetch.pages.service import run_pages
-
     from pipeline.ops.metrics import serve_metrics
 
     settings = get_settings(ctx)

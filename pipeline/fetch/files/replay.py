@@ -54,8 +54,10 @@ class _DeadLetterBuffer:
     def flush(self) -> None:
         if self.pending:
             result = self.writer.write([], self.pending)
-            self.written += sum(1 for o in result.dead if o.status == "dead")
+            written = sum(1 for o in result.dead if o.status == "dead")
+            self.written += written
             self.pending = []
+            write_records(self.writer.redis, self.writer.settings, None, {"dead": written})
 
 
 def _split(items: Iterable[RawItem | DeadLetter], dead: _DeadLetterBuffer) -> Iterator[RawItem]:
