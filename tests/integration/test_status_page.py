@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import redis
 
 from pipeline.cli import main
 from pipeline.ops.localredis import free_port
+from pipeline.ops.web.server import make_server, serve_in_thread
 from pipeline.settings import Settings
 from pipeline.workers.start import run_worker
 from tests.integration.browser import chromium, require_browser
@@ -156,10 +158,38 @@ def test_status_page_in_a_real_browser(
 
 
 def _answers(origin: str) -> bool:
-    import urllib.request
-
     try:
         with urllib.request.urlopen(origin + "/healthz", timeout=2) as response:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+def test_the_page_needs_only_read_commands(
+    make_settings: Any, redis_client: redis.Redis, redis_server: Any
+) -> None:
+    """Served through a Redis user allowed only read commands, the page still shows the
+    articles, dead letters and groups: it never writes (rq's registry clean-ups included)."""
+    settings = make_settings(pages=False, enrich=False)
+    main(["--redis-url", settings.redis_url, "--log-level", "WARNING", "replay", str(SEEDS)])
+    run_worker(settings, redis_client, burst=True, pages=False)
+    redis_client.xgroup_create(settings.articles_stream, "indexer", id="0")
+    redis_client.execute_command(
+        "ACL", "SETUSER", "viewer", "on", ">viewer-secret", "~*", "+@read", "+@connection"
+    )
+    viewer = redis.Redis.from_url(
+        settings.redis_url.replace("redis://", "redis://viewer:viewer-secret@")
+    )
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        viewer.set("probe", "1")  # the user really cannot write
+    server = make_server(viewer, settings, port=0)
+    serve_in_thread(server)
+    try:
+        for path in ("/", "/?part=content"):
+            with urllib.request.urlopen(server.url.rstrip("/") + path, timeout=10) as response:
+                html = response.read().decode()
+            assert "Israeli Prime Minister" in html and "indexer" in html
+    finally:
+        server.shutdown()
+        server.server_close()
+        redis_client.execute_command("ACL", "DELUSER", "viewer")
