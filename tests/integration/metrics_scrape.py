@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -48,11 +50,20 @@ def scrape(port: int) -> Scrape:
 
 
 def start_pipeline(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A ``pipeline`` command in its own process."""
+    """A ``pipeline`` command in its own process group (a worker's RQ scheduler runs in a
+    child process: ``kill_group`` ends both, as a container's end would)."""
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline", "--log-level", "WARNING", *argv],
         env={**os.environ, **env},
+        start_new_session=True,
     )
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process and every child it started (no chance to clean up)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
 
 
 def wait_for(
@@ -81,7 +92,8 @@ def serving(port: int) -> bool:
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """SIGTERM, then SIGKILL if it does not stop in time."""
+    """SIGTERM, then SIGKILL if it does not stop in time; then whatever is left of its
+    process group (an orphaned child would go on using the test's Redis)."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -89,3 +101,5 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)

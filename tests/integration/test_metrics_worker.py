@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +14,14 @@ from pipeline.cli import main
 from pipeline.ops.localredis import free_port
 from pipeline.settings import Settings
 from pipeline.telemetry.histograms import STAGES
-from tests.integration.metrics_scrape import scrape, serving, start_pipeline, stop, wait_for
+from tests.integration.metrics_scrape import (
+    kill_group,
+    scrape,
+    serving,
+    start_pipeline,
+    stop,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -164,8 +170,7 @@ def test_only_one_process_serves_the_redis_series(
             == 5
         )
 
-        workers[holder].send_signal(signal.SIGKILL)  # no chance to give the lease up
-        workers[holder].wait(10)
+        kill_group(workers[holder])  # no chance to give the lease up
         wait_for(
             lambda: scrape(ports[other]).has("pipeline_articles_total"),
             "the other worker to take the lease over",
