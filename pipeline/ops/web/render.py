@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pipeline.ops.web.snapshot import Status
 from pipeline.ops.web.sparkline import sparkline
+from pipeline.ops.web.views import Status
 
 __all__ = ["render_content", "render_page"]
 

@@ -99,7 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("status_page_request", request=self.requestline, status=args[1:2])
+        # http.server logs every request to stderr; one debug event is enough
+        log.debug("status_page_request", request=self.requestline, detail=format % args)
 
 
 def make_server(

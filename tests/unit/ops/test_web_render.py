@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from pipeline.ops.web.render import ago, render_content, render_page, safe_url
-from pipeline.ops.web.snapshot import (
+from pipeline.ops.web.sparkline import sparkline
+from pipeline.ops.web.views import (
     ArticleView,
     DeadLetterView,
     FeedView,
@@ -13,7 +14,6 @@ from pipeline.ops.web.snapshot import (
     HostView,
     Status,
 )
-from pipeline.ops.web.sparkline import sparkline
 from pipeline.settings import Settings
 from pipeline.telemetry.minutes import MinuteCounts
 
