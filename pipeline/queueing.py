@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -17,6 +18,7 @@ from rq.serializers import JSONSerializer
 
 from pipeline.models import RawItem
 from pipeline.settings import Settings
+from pipeline.telemetry.minutes import add_minute_counts
 
 __all__ = [
     "BATCHES_MISSING",
@@ -25,6 +27,7 @@ __all__ = [
     "EnqueueSummary",
     "batch_job_id",
     "enqueue_items",
+    "items_in_key",
     "load_payload",
     "make_queue",
     "payload_key",
@@ -124,6 +127,7 @@ def enqueue_items(redis: Redis, settings: Settings, items: Iterable[RawItem]) ->
             statuses = pipe.execute()
         to_enqueue = []
         payloads: dict[str, str] = {}
+        kinds: Counter[str] = Counter()
         for batch, items_json, job_id, status in zip(group, dumped, job_ids, statuses, strict=True):
             if status in _PENDING:
                 summary.skipped_pending += 1
@@ -146,13 +150,22 @@ def enqueue_items(redis: Redis, settings: Settings, items: Iterable[RawItem]) ->
             )
             summary.jobs += 1
             summary.items += len(batch)
+            kinds.update(item.kind for item in batch)
         if to_enqueue:
-            with redis.pipeline() as pipe:  # MULTI: payloads and jobs land together
+            with redis.pipeline() as pipe:  # MULTI: payloads, jobs and their count land together
                 for key, payload in payloads.items():
                     pipe.set(key, payload)
                 queue.enqueue_many(to_enqueue, pipeline=pipe)
+                for kind, count in kinds.items():
+                    pipe.hincrby(items_in_key(settings), kind, count)
+                add_minute_counts(pipe, settings, {"in": kinds.total()})
                 pipe.execute()
     return summary
+
+
+def items_in_key(settings: Settings) -> str:
+    """The hash counting items enqueued, by kind (``pipeline_items_in_total``)."""
+    return settings.key("telemetry", "items_in")
 
 
 def load_payload(redis: Redis, key: str) -> list[dict[str, Any]] | None:

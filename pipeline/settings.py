@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         "processes sharing one host network each get their own)",
     )
     metrics_addr: str = Field(default="127.0.0.1", description="address the metrics listen on")
+    metrics_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="the process serving the Redis-derived metrics keeps its lease this long "
+        "after its last scrape (keep it over twice the scrape interval)",
+    )
 
     @model_validator(mode="after")
     def _feed_intervals_in_order(self) -> Self:

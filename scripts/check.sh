@@ -12,6 +12,8 @@ python=${PYTHON:-python3}
 echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy" && .venv/bin/mypy
 echo "== import rules" && .venv/bin/lint-imports --no-cache
+# the monitoring tests run Debian's Prometheus, unpacked once into ~/.cache (never installed)
+export PIPELINE_TEST_PROMETHEUS_DIR=${PIPELINE_TEST_PROMETHEUS_DIR:-$(bash scripts/prometheus-for-tests.sh)}
 echo "== pytest (redis-server on PATH)"
 PIPELINE_TEST_REDIS=path .venv/bin/python -m pytest "$@"
 echo "== pytest, the Redis tests on the bundled Redis 6.2"

@@ -18,6 +18,7 @@ from pipeline.cli import feeds as _feeds  # noqa: F401
 from pipeline.cli import ops as _ops  # noqa: F401
 from pipeline.cli import pages as _pages  # noqa: F401
 from pipeline.cli import run as _run  # noqa: F401
+from pipeline.cli import web as _web  # noqa: F401
 from pipeline.cli.app import cli
 from pipeline.errors import ConfigurationError
 

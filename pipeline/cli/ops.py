@@ -15,6 +15,8 @@ from pipeline.cli.digest import digest, original_of
 from pipeline.models import utc_now
 from pipeline.ops.retry import retry_dead_letters
 from pipeline.ops.stats import collect_stats
+from pipeline.settings import Settings
+from pipeline.signals import stop_on_signals
 from pipeline.streams import Consumer, StreamEntry, latest_entries
 from pipeline.streams.command import CommandHandler
 from pipeline.streams.deadletters import list_dead_letters
@@ -173,11 +175,26 @@ def _print_entry(entry: StreamEntry, _message: Any) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--watch", is_flag=True, help="Keep the figures on screen, refreshed (Ctrl-C quits).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.2),
+    default=2.0,
+    show_default=True,
+    help="--watch seconds.",
+)
 @click.pass_context
-def stats(ctx: click.Context, as_json: bool) -> None:
-    """Stream lengths, queue depths, dead letters, duplicates, workers alive."""
+def stats(ctx: click.Context, as_json: bool, watch: bool, interval: float) -> None:
+    """Stream lengths, queue depths, dead letters, duplicates, workers alive; --watch keeps
+    them on screen with the last hour's throughput."""
     settings = get_settings(ctx)
-    figures = collect_stats(connect(settings), settings)
+    redis = connect(settings)
+    if watch:
+        if as_json:
+            raise click.UsageError("--watch and --json do not go together")
+        _watch_stats(redis, settings, interval)
+        return
+    figures = collect_stats(redis, settings)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
@@ -208,6 +225,26 @@ def _group_line(g: dict[str, Any]) -> str:
     if g["handed_back_waiting"]:
         line += f", {g['handed_back_waiting']} handed back by dead retry"
     return line
+
+
+def _watch_stats(redis: Any, settings: Settings, interval: float) -> None:
+    from rich.console import Console
+    from rich.live import Live
+
+    from pipeline.ops.watch import latency_section, stats_view
+    from pipeline.telemetry.histograms import STAGE_SECONDS, read_histogram
+    from pipeline.telemetry.minutes import read_minutes
+
+    def view() -> Any:
+        figures: dict[str, Any] = collect_stats(redis, settings)
+        stages = read_histogram(redis, settings, STAGE_SECONDS)
+        figures["latency per article (mean)"] = latency_section(stages)
+        return stats_view(figures, read_minutes(redis, settings), prefix=settings.prefix)
+
+    stop = stop_on_signals()
+    with Live(view(), console=Console(), auto_refresh=False, screen=False) as live:
+        while not stop.wait(interval):
+            live.update(view(), refresh=True)
 
 
 @cli.group()

@@ -29,11 +29,13 @@ def pages(ctx: click.Context, burst: bool, extract_in: str) -> None:
     """Fetch the pages of queued links politely (robots.txt, per-host limits) and put the
     articles on the ingest queue. `pipeline worker` runs this too, unless --no-pages."""
     from pipeline.fetch.pages.service import run_pages
+    from pipeline.ops.metrics import serve_metrics
 
     settings = get_settings(ctx)
-    connect(settings)
+    redis = connect(settings)
     if not settings.pages:
         raise click.UsageError("PIPELINE_PAGES is off: page fetching is disabled")
+    serve_metrics(redis, settings)
     stop = stop_on_signals()
     started = time.monotonic()
     summary = run_pages(

@@ -1,20 +1,26 @@
 """Prometheus metrics, read from Redis at scrape time.
 
 The figures live in Redis (the write script's counters, stream lengths, RQ's registries,
-feed health), so any process can serve them and forked job processes lose nothing.
-Served by ``pipeline worker`` and ``pipeline schedule`` when PIPELINE_METRICS_PORT is set;
-with PIPELINE_METRICS_PORT_SPAN > 1 each process takes the first free port of the range, so
-processes sharing a host network (scaled containers with host networking) each get one.
+feed health, the latency histograms of ``pipeline/telemetry``), so forked job processes
+lose nothing. Served by ``pipeline worker``, ``schedule`` and ``pages`` when
+PIPELINE_METRICS_PORT is set; the series read from Redis only by the process holding the
+metrics lease (``lease.py``), so a sum over every scraped process counts each figure once.
+Every process serves its own ``process_*`` series, ``pipeline_redis_up`` (whether it reached
+Redis) and ``pipeline_metrics_lease_held``. With PIPELINE_METRICS_PORT_SPAN > 1 each process
+takes the first free port of the range, so processes sharing a host network (scaled
+containers with host networking) each get one.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import errno
 from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from redis import Redis
 from redis.exceptions import RedisError
@@ -23,6 +29,8 @@ from pipeline.errors import ConfigurationError
 from pipeline.fetch.pages.frontier import Frontier
 from pipeline.fetch.pages.records import OUTCOMES as PAGE_OUTCOMES
 from pipeline.fetch.pages.records import read_outcomes
+from pipeline.ops.lease import MetricsLease
+from pipeline.ops.metric_families import extra_families
 from pipeline.ops.stats import (
     OUTCOMES,
     feed_coverage,
@@ -41,24 +49,37 @@ log = structlog.get_logger()
 
 
 class PipelineCollector:
-    """Collects the pipeline's figures from Redis on every scrape."""
+    """Collects the pipeline's figures from Redis on every scrape; with a ``lease``, only
+    while this process holds it."""
 
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    def __init__(self, redis: Redis, settings: Settings, lease: MetricsLease | None = None):
         self.redis = redis
         self.settings = settings
+        self.lease = lease
 
     def collect(self) -> Iterator[Metric]:
         """Yield every metric; ``pipeline_redis_up`` 0 when Redis does not answer."""
-        up = GaugeMetricFamily("pipeline_redis_up", "1 when Redis answered this scrape")
+        up = GaugeMetricFamily(
+            "pipeline_redis_up", "1 when this process reached Redis at this scrape"
+        )
+        held = GaugeMetricFamily(
+            "pipeline_metrics_lease_held",
+            "1 in the one process serving the series read from Redis",
+        )
         try:
-            metrics = list(self._collect())
+            serving = self.lease.hold() if self.lease is not None else True
+            metrics = list(self._collect()) if serving else []
         except RedisError as exc:
             log.warning("metrics_redis_unavailable", error=str(exc))
             up.add_metric([], 0)
+            held.add_metric([], 0)
             yield up
+            yield held
             return
         up.add_metric([], 1)
+        held.add_metric([], 1 if serving else 0)
         yield up
+        yield held
         yield from metrics
 
     def _collect(self) -> Iterator[Metric]:
@@ -104,6 +125,7 @@ class PipelineCollector:
         yield from self._feed_gaps()
         yield from self._pages()
         yield from self._consumer_groups()
+        yield from extra_families(self.redis, s)
 
     def _feed_gaps(self) -> Iterator[Metric]:
         coverage = feed_coverage(self.redis, self.settings)
@@ -172,11 +194,14 @@ class PipelineCollector:
 def serve_metrics(redis: Redis, settings: Settings) -> Any:
     """Start the metrics HTTP server on PIPELINE_METRICS_ADDR and the first free port of
     PIPELINE_METRICS_PORT and the PIPELINE_METRICS_PORT_SPAN - 1 after it (a daemon thread);
-    does nothing when the port is 0. The server's ``server_port`` says which port it took."""
+    does nothing when the port is 0. The server's ``server_port`` says which port it took;
+    the lease is given up when the process exits."""
     if not settings.metrics_port:
         return None
-    registry = CollectorRegistry(auto_describe=True)
-    registry.register(PipelineCollector(redis, settings))
+    lease = MetricsLease(redis, settings)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PipelineCollector(redis, settings, lease))
+    ProcessCollector(registry=registry)
     first = settings.metrics_port
     last = first + settings.metrics_port_span - 1
     for port in range(first, last + 1):
@@ -191,6 +216,12 @@ def serve_metrics(redis: Redis, settings: Settings) -> Any:
                 f"{exc.strerror or exc}; set PIPELINE_METRICS_PORT to a free port "
                 "(or PIPELINE_METRICS_PORT_SPAN to try more), or 0 to turn metrics off"
             ) from exc
-        log.info("metrics_serving", addr=settings.metrics_addr, port=port)
+        atexit.register(_release, lease)
+        log.info("metrics_serving", addr=settings.metrics_addr, port=port, holder=lease.holder)
         return server
     return None  # unreachable: the span is at least one port
+
+
+def _release(lease: MetricsLease) -> None:
+    with contextlib.suppress(RedisError):  # else the lease runs out by itself
+        lease.release()

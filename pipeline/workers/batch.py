@@ -4,6 +4,7 @@ signatures) and dead letters out."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,7 +13,7 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from pipeline.enrich.enricher import Enricher, EnrichInput
+from pipeline.enrich.enricher import Enricher, EnrichInput, StageTimer
 from pipeline.errors import InvalidInput
 from pipeline.models import Article, DeadLetter, EnrichedArticle, RawItem, utc_now
 from pipeline.normalize import normalize_item
@@ -62,10 +63,14 @@ def _signatures(articles: Sequence[Article]) -> list[Signature | None]:
 
 
 def enrich_articles(
-    normalized: Sequence[tuple[Any, Article]], enricher: Enricher | None
+    normalized: Sequence[tuple[Any, Article]],
+    enricher: Enricher | None,
+    *,
+    on_stage: StageTimer | None = None,
 ) -> ProcessedBatch:
     """Enrich and sign normalised articles (``(input item, article)`` pairs); an article
-    whose enrichment fails becomes a dead letter."""
+    whose enrichment fails becomes a dead letter. ``on_stage`` is told how long NER and
+    dates took."""
     out = ProcessedBatch()
     if enricher is None:
         results: list[Any] = [None] * len(normalized)
@@ -74,7 +79,8 @@ def enrich_articles(
             [
                 EnrichInput(text=a.text, published=a.published, language=a.language)
                 for _, a in normalized
-            ]
+            ],
+            on_stage=on_stage,
         )
     for (obj, article), result in zip(normalized, results, strict=True):
         if result is None:
@@ -110,12 +116,15 @@ def process_items(
     future_tolerance: timedelta = timedelta(minutes=15),
     normalize: Callable[..., Article] = normalize_item,
     seen_unchanged: SeenUnchanged | None = None,
+    on_stage: StageTimer | None = None,
 ) -> ProcessedBatch:
     """Validate, normalise, enrich and sign a batch; one bad item never sinks the others.
 
     Articles that ``seen_unchanged`` names are passed on unenriched and unsigned (the
-    write will count them as repeats, or hand them back)."""
+    write will count them as repeats, or hand them back). ``on_stage`` is told how long
+    each stage took over how many items."""
     now = now or utc_now()
+    started = time.perf_counter()
     dead: list[DeadLetter] = []
     normalized: list[tuple[Any, Article]] = []
     for obj in items:
@@ -131,13 +140,17 @@ def process_items(
         except Exception as exc:  # a normaliser bug must not sink the batch
             log.exception("normalize_crashed", source=raw.source)
             dead.append(_dead("normalize", f"{type(exc).__name__}: {exc}", type(exc).__name__, obj))
+    if on_stage is not None:
+        on_stage("normalize", time.perf_counter() - started, len(items))
 
     if seen_unchanged is None:
         known = [False] * len(normalized)
     else:
         known = list(seen_unchanged([a for _, a in normalized]))
     repeats = [pair for pair, is_known in zip(normalized, known, strict=True) if is_known]
-    out = enrich_articles([pair for i, pair in enumerate(normalized) if not known[i]], enricher)
+    out = enrich_articles(
+        [pair for i, pair in enumerate(normalized) if not known[i]], enricher, on_stage=on_stage
+    )
     out.dead[:0] = dead
     for obj, article in repeats:
         out.articles.append(EnrichedArticle(**dict(article)))

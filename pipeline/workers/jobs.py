@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from datetime import timedelta
 from types import TracebackType
@@ -16,6 +17,8 @@ from pipeline.errors import BatchMissing
 from pipeline.models import DeadLetter, EnrichedArticle
 from pipeline.queueing import BATCHES_MISSING, load_payload
 from pipeline.streams.writer import PendingWrite, written_marker_key
+from pipeline.telemetry.histograms import BATCH_ITEMS, BATCH_SECONDS, Observations
+from pipeline.telemetry.record import write_records
 from pipeline.workers.batch import ProcessedBatch, enrich_articles, process_items
 from pipeline.workers.runtime import get_runtime
 
@@ -52,6 +55,7 @@ def process_batch(batch: str) -> dict[str, int]:
     runtime = get_runtime()
     job = get_current_job()
     bound = log.bind(job_id=job.id if job else None)
+    started = time.perf_counter()
     items = load_payload(runtime.redis, batch)
     if items is None:
         if runtime.redis.exists(written_marker_key(batch)):
@@ -60,6 +64,9 @@ def process_batch(batch: str) -> dict[str, int]:
             return {}
         _raise_batch_missing(runtime.redis, runtime.settings.key("stats"), batch, job)
     writer = runtime.writer
+    timings = Observations()
+    writing = 0.0  # seconds spent sending writes and waiting for their results
+    written = 0
     parts = [items[i : i + PART] for i in range(0, len(items), PART)] or [[]]
     counts: Counter[str] = Counter()
     dead: list[DeadLetter] = []
@@ -73,7 +80,9 @@ def process_batch(batch: str) -> dict[str, int]:
                 future_tolerance=timedelta(minutes=runtime.settings.future_tolerance_minutes),
                 # what is already seen unchanged is not enriched (the write still decides)
                 seen_unchanged=writer.seen_unchanged if runtime.enricher else None,
+                on_stage=timings.stage,
             )
+            mark = time.perf_counter()
             while in_flight:
                 late += _collect(*in_flight.pop(), counts)
             # the last part's write drops the payload, unless an article still waits
@@ -86,23 +95,33 @@ def process_batch(batch: str) -> dict[str, int]:
                 unenriched=processed.unenriched,
             )
             in_flight.append((sent, processed))
+            writing += time.perf_counter() - mark
+            written += len(processed.articles) + len(processed.dead)
             dead += processed.dead
+        mark = time.perf_counter()
         while in_flight:
             late += _collect(*in_flight.pop(), counts)
+        writing += time.perf_counter() - mark
     finally:
         for write, _ in in_flight:  # a part failed while a write was in flight: read it
             write.result()
     if late:
         # taken for repeats, but new by the time of the write (their seen key expired):
         # enriched now and written in a second round, which also drops the payload
-        second = enrich_articles(late, runtime.enricher)
+        second = enrich_articles(late, runtime.enricher, on_stage=timings.stage)
+        mark = time.perf_counter()
         again = writer.write(
             second.articles, second.dead, payload_key=batch, signatures=second.signatures
         )
+        writing += time.perf_counter() - mark
         counts.update(again.counts())
         dead += second.dead
         bound.info("batch_second_round", items=len(late))
     counts.pop("unenriched", None)
+    finished = time.perf_counter()
+    timings.stage("write", writing, written)
+    timings.observe(BATCH_ITEMS, len(items))
+    timings.observe(BATCH_SECONDS, finished - started)
     for letter in dead:
         bound.warning(
             "item_dead_lettered",
@@ -111,6 +130,8 @@ def process_batch(batch: str) -> dict[str, int]:
             source=letter.source,
             article_id=letter.article_id,
         )
+    # after the write: the batch stands even if these figures cannot be recorded
+    write_records(runtime.redis, runtime.settings, timings, dict(counts))
     bound.info("batch_written", items=len(items), **counts)
     return dict(counts)
 

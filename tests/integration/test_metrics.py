@@ -12,12 +12,15 @@ import redis
 from structlog.testing import capture_logs
 
 from pipeline.errors import ConfigurationError
+from pipeline.fetch.feeds.feedlist import FeedSpec
+from pipeline.fetch.feeds.fetcher import fetch_all, open_context
 from pipeline.fetch.feeds.health import FeedHealth, save_health
 from pipeline.models import EnrichedArticle, utc_now
 from pipeline.ops.localredis import free_port
 from pipeline.ops.metrics import serve_metrics
 from pipeline.settings import Settings
 from pipeline.streams.writer import BatchWriter
+from tests.integration.feeds_server import FeedServer, Route, make_rss
 
 pytestmark = pytest.mark.integration
 
@@ -110,3 +113,30 @@ def test_processes_sharing_a_host_network_each_take_a_port_of_the_span(
         for server in servers:
             server.shutdown()
             server.server_close()
+
+
+def test_metrics_count_feed_polls_by_outcome_and_host_and_time_parsing(
+    make_settings: Callable[..., Settings],
+    redis_client: redis.Redis,
+    server: FeedServer,
+) -> None:
+    """Two polls of a feed (new, then not modified) and one of a missing feed: polls by
+    outcome, by host, and the parse's time in the read stage (shared over its items)."""
+    settings = make_settings(metrics_port=free_port(), fetch_allow_private=True, pages=False)
+    server.routes["/news"] = Route(make_rss([("a", "x"), ("b", "y"), ("c", "z")]))
+    feeds = [FeedSpec(server.url("/news")), FeedSpec(server.url("/gone"))]
+    with open_context(settings, redis_client) as ctx:
+        fetch_all(ctx, feeds)
+        fetch_all(ctx, feeds[:1])
+    metrics = serve_metrics(redis_client, settings)
+    try:
+        text = _scrape(settings.metrics_port)
+    finally:
+        metrics.shutdown()
+    assert 'pipeline_feed_fetches_total{outcome="new"} 1.0' in text
+    assert 'pipeline_feed_fetches_total{outcome="not_modified"} 1.0' in text
+    assert 'pipeline_feed_fetches_total{outcome="http_4xx"} 1.0' in text
+    assert 'pipeline_feed_host_fetches_total{host="127.0.0.1",outcome="http_4xx"} 1.0' in text
+    assert 'pipeline_feed_host_fetches_total{host="127.0.0.1",outcome="new"} 1.0' in text
+    assert 'pipeline_stage_duration_seconds_count{stage="read"} 3.0' in text
+    assert 'pipeline_items_in_total{kind="feed"} 3.0' in text

@@ -83,3 +83,7 @@ def test_hosts_stats_and_metric_show_page_fetching(
     assert 'pipeline_page_fetches_total{outcome="page"} 2.0' in text
     assert 'pipeline_page_fetches_total{outcome="robots"} 1.0' in text
     assert 'pipeline_page_queue{state="queued"} 0.0' in text
+    # by host, and each fetch's time in the latency histogram
+    assert 'pipeline_page_host_fetches_total{host="127.0.0.4",outcome="robots"} 1.0' in text
+    assert 'pipeline_page_host_fetches_total{host="127.0.0.5",outcome="page"} 1.0' in text
+    assert 'pipeline_stage_duration_seconds_count{stage="page_fetch"} 4.0' in text

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from pipeline.enrich.enricher import Enricher, EnrichInput, Enrichment
+from pipeline.enrich.enricher import Enricher, EnrichInput, Enrichment, StageTimer
 from pipeline.fetch.files.replay import replay_paths
 from pipeline.models import Article
 from pipeline.settings import Settings
@@ -26,9 +26,11 @@ class CountingEnricher(Enricher):
 
     texts = 0
 
-    def enrich(self, inputs: Sequence[EnrichInput]) -> list[Enrichment]:
+    def enrich(
+        self, inputs: Sequence[EnrichInput], *, on_stage: StageTimer | None = None
+    ) -> list[Enrichment]:
         CountingEnricher.texts += len(inputs)
-        return super().enrich(inputs)
+        return super().enrich(inputs, on_stage=on_stage)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from pipeline.errors import FetchError, PermanentFetchError
 from pipeline.fetch import http as fetch_http
 from pipeline.fetch.feeds.coverage import Gap, find_gap, listing_dates
+from pipeline.fetch.feeds.failures import classify_failure
 from pipeline.fetch.feeds.feedlist import FeedSpec
 from pipeline.fetch.feeds.health import FeedHealth, load_health, save_health
 from pipeline.fetch.feeds.items import filter_seen, mark_seen
@@ -32,6 +33,7 @@ from pipeline.fetch.feeds.outcome import FeedOutcome
 from pipeline.fetch.feeds.parse import feed as feedparse
 from pipeline.fetch.feeds.policy import PollBounds, PollHints, parse_max_age
 from pipeline.fetch.feeds.pool import HostPool
+from pipeline.fetch.feeds.records import record_poll
 from pipeline.fetch.feeds.transitions import (
     HARD_WEIGHT,
     after_failure,
@@ -109,6 +111,9 @@ class _Polled:
     at: float  # when the answer (or the error) came
     listing_rate: float | None = None
     gap: Gap | None = None
+    kind: str = ""  # the poll's outcome for the counters: POLL_OUTCOMES
+    parse_seconds: float | None = None
+    items: int = 0
 
 
 def _poll(ctx: FetchContext, feed: FeedSpec, health: FeedHealth, started: float) -> _Polled:
@@ -128,17 +133,21 @@ def _poll(ctx: FetchContext, feed: FeedSpec, health: FeedHealth, started: float)
         health = after_success(
             health, now=now, started=started, outcome="not_modified", **validators
         )
-        return _Polled(FeedOutcome(feed.url, "not_modified"), health, hints, now)
+        return _Polled(
+            FeedOutcome(feed.url, "not_modified"), health, hints, now, kind="not_modified"
+        )
     body_hash = hashlib.blake2b(response.body, digest_size=20).hexdigest()
     if body_hash == health.content_hash:
         health = after_success(health, now=now, started=started, outcome="unchanged", **validators)
-        return _Polled(FeedOutcome(feed.url, "unchanged"), health, hints, now)
+        return _Polled(FeedOutcome(feed.url, "unchanged"), health, hints, now, kind="unchanged")
+    parse_started = time.perf_counter()
     parsed = feedparse.parse_feed(
         response.body,
         feed_url=feed.url,
         content_type=response.headers.get("content-type"),
         fetched=datetime.fromtimestamp(now, UTC),
     )
+    parse_seconds = time.perf_counter() - parse_started
     items = parsed.items
     if feed.name and not parsed.title:
         items = [
@@ -183,7 +192,17 @@ def _poll(ctx: FetchContext, feed: FeedSpec, health: FeedHealth, started: float)
         gap=gap is not None,
         missed=gap.missed if gap else None,
     )
-    return _Polled(outcome, health, hints, now, listing.rate_per_second, gap)
+    return _Polled(
+        outcome,
+        health,
+        hints,
+        now,
+        listing.rate_per_second,
+        gap,
+        kind="new",
+        parse_seconds=parse_seconds,
+        items=len(items),
+    )
 
 
 def _failed(health: FeedHealth, started: float, now: float, exc: Exception) -> _Polled:
@@ -204,7 +223,8 @@ def _failed(health: FeedHealth, started: float, now: float, exc: Exception) -> _
         retry_after=retry_after,
     )
     outcome = FeedOutcome(health.url, "error", error=reason, error_status=status)
-    return _Polled(outcome, health, PollHints(ttl=health.hint_floor, retry_after=retry_after), now)
+    hints = PollHints(ttl=health.hint_floor, retry_after=retry_after)
+    return _Polled(outcome, health, hints, now, kind=classify_failure(exc))
 
 
 def fetch_one(ctx: FetchContext, feed: FeedSpec) -> FeedOutcome:
@@ -237,6 +257,14 @@ def fetch_one(ctx: FetchContext, feed: FeedSpec) -> FeedOutcome:
     gap = polled.gap
     counters = {"gaps": 1, "missed": gap.missed or 0} if gap else None
     save_health(ctx.redis, ctx.settings, health, counters=counters)
+    record_poll(
+        ctx.redis,
+        ctx.settings,
+        feed.host,
+        polled.kind,
+        parse_seconds=polled.parse_seconds,
+        items=polled.items,
+    )
     outcome = replace(
         polled.outcome, next_poll=health.next_poll, elapsed=time.monotonic() - started_monotonic
     )

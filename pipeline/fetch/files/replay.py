@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from pipeline.models import DeadLetter, RawItem
 from pipeline.queueing import EnqueueSummary
 from pipeline.settings import Settings
 from pipeline.streams.writer import BatchWriter
+from pipeline.telemetry.histograms import Observations
+from pipeline.telemetry.record import write_records
 
 __all__ = ["ReplaySummary", "replay_paths", "watch_paths"]
 
@@ -51,8 +54,10 @@ class _DeadLetterBuffer:
     def flush(self) -> None:
         if self.pending:
             result = self.writer.write([], self.pending)
-            self.written += sum(1 for o in result.dead if o.status == "dead")
+            written = sum(1 for o in result.dead if o.status == "dead")
+            self.written += written
             self.pending = []
+            write_records(self.writer.redis, self.writer.settings, None, {"dead": written})
 
 
 def _split(items: Iterable[RawItem | DeadLetter], dead: _DeadLetterBuffer) -> Iterator[RawItem]:
@@ -73,16 +78,34 @@ def replay_paths(
     """Enqueue every readable item under ``paths``; dead-letter what cannot be read."""
     summary = ReplaySummary()
     dead = _DeadLetterBuffer(BatchWriter(redis, settings))
-    items = _split(
-        replay_items(paths, max_item_bytes=settings.max_item_bytes, stats=summary.stats), dead
+    timings = Observations()
+    read = _timed(
+        replay_items(paths, max_item_bytes=settings.max_item_bytes, stats=summary.stats), timings
     )
+    items = _split(read, dead)
     if on_item is not None:
         items = _tap(items, on_item)
     routed = route_items(redis, settings, items)
     summary.enqueued, summary.pages = routed.enqueued, routed.pages
     dead.flush()
+    write_records(redis, settings, timings)
     summary.dead_letters = dead.written
     return summary
+
+
+def _timed(
+    items: Iterable[RawItem | DeadLetter], timings: Observations
+) -> Iterator[RawItem | DeadLetter]:
+    """The items, each one's reading time (walk, read, decode) observed as the read stage."""
+    source = iter(items)
+    while True:
+        started = time.perf_counter()
+        try:
+            item = next(source)
+        except StopIteration:
+            return
+        timings.stage("read", time.perf_counter() - started, 1)
+        yield item
 
 
 def _tap(items: Iterator[RawItem], callback: Callable[[RawItem], None]) -> Iterator[RawItem]:
@@ -111,19 +134,14 @@ def watch_paths(
         if new_files:
             summary = ReplaySummary()
             dead = _DeadLetterBuffer(writer)
-
-            routed = route_items(
-                redis,
-                settings,
-                _split(
-                    replay_items(
-                        new_files, max_item_bytes=settings.max_item_bytes, stats=summary.stats
-                    ),
-                    dead,
-                ),
+            timings = Observations()
+            read = replay_items(
+                new_files, max_item_bytes=settings.max_item_bytes, stats=summary.stats
             )
+            routed = route_items(redis, settings, _split(_timed(read, timings), dead))
             summary.enqueued, summary.pages = routed.enqueued, routed.pages
             dead.flush()
+            write_records(redis, settings, timings)
             summary.dead_letters = dead.written
             log.info(
                 "watch_files_enqueued",

@@ -31,6 +31,7 @@ from pipeline.models import RawItem
 from pipeline.queueing import EnqueueSummary, enqueue_items, make_queue
 from pipeline.settings import Settings
 from pipeline.streams.writer import BatchWriter
+from pipeline.telemetry.record import write_records
 
 __all__ = ["PAGE_MAX_BYTES", "FetcherSummary", "PageFetcher", "page_limits"]
 
@@ -237,7 +238,9 @@ class PageFetcher:
             self.summary.enqueued.add(self.enqueue(self.redis, self.settings, items))
         if dead:
             result = self.writer.write([], dead)
-            self.summary.dead_letters += sum(1 for d in result.dead if d.status == "dead")
+            written = sum(1 for d in result.dead if d.status == "dead")
+            self.summary.dead_letters += written
+            write_records(self.redis, self.settings, None, {"dead": written})
         now = self.clock()
         for outcome in outcomes:
             self.frontier.settle(outcome.task, "done", now=now)

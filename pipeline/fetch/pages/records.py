@@ -16,6 +16,7 @@ from redis import Redis
 
 from pipeline.models import PageError
 from pipeline.settings import Settings
+from pipeline.telemetry.histograms import Observations
 
 __all__ = [
     "OUTCOMES",
@@ -60,7 +61,7 @@ def record_outcome(
     latency: float | None,
     error: str | None = None,
 ) -> None:
-    """Count one finished page fetch for ``host``."""
+    """Count one finished page fetch for ``host``, and its latency in the stage histogram."""
     totals, per_host, hosts = _keys(settings, host)
     with redis.pipeline(transaction=False) as pipe:
         pipe.hincrby(totals, outcome, 1)
@@ -68,6 +69,9 @@ def record_outcome(
         if latency is not None:
             pipe.hincrby(per_host, "latency_ms", int(latency * 1000))
             pipe.hincrby(per_host, "timed", 1)
+            timing = Observations()
+            timing.stage("page_fetch", latency, 1)
+            timing.add_to(pipe, settings)
         mapping: dict[str, Any] = {"last_at": int(time.time())}
         if error:
             mapping["last_error"] = error[:300]
