@@ -47,8 +47,8 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _write_items(folder: Path, n: int) -> list[dict[str, Any]]:
-    items = list(generate_items(n))
+def _write_items(folder: Path, n: int, english: bool = False) -> list[dict[str, Any]]:
+    items = list(generate_items(n, english=english))
     with open(folder / "articles.jsonl", "w", encoding="utf-8") as out:
         for item in items:
             out.write(json.dumps(item) + "\n")
@@ -173,6 +173,16 @@ def measure_ner_alone(texts: list[str], processes: int, model: str) -> float:
         return len(texts) / (time.perf_counter() - start)
 
 
+def _require_enriched(settings: Settings) -> None:
+    """A rate of articles that were never enriched (e.g. not taken for English) is no
+    figure for enrichment: stop rather than print it."""
+    client = redis.Redis.from_url(settings.redis_url)
+    sample = client.xrange(settings.articles_stream, count=200)
+    enriched = sum(1 for _, fields in sample if json.loads(fields[b"article"]).get("entities"))
+    if enriched < len(sample) // 2:
+        sys.exit(f"only {enriched} of {len(sample)} sampled articles carry entities")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -189,7 +199,7 @@ def main() -> None:
     workers = args.workers or (2 if args.enrich else 1)
     with tempfile.TemporaryDirectory() as tmp, start_redis() as url:
         folder = Path(tmp)
-        items = _write_items(folder, n)
+        items = _write_items(folder, n, english=args.enrich)
         settings = Settings(redis_url=url, batch_size=args.batch_size, enrich=args.enrich)
         rate, peaks, worker_us, redis_us = measure_pipeline(
             settings, folder, n, workers, args.enrich, args.fork
@@ -201,6 +211,7 @@ def main() -> None:
         )
         print(f"peak worker memory: {', '.join(f'{p:.0f} MB' for p in peaks)}")
         if args.enrich:
+            _require_enriched(settings)
             ner = measure_ner_alone([i["text"] for i in items], workers, settings.ner_model)
             print(
                 f"throughput: {rate:.0f} articles/s; NER alone: {ner:.0f} articles/s "
