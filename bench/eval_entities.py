@@ -369,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.generated:
             from _articles import generate_items
 
-            texts = [item["text"] for item in generate_items(args.generated)]
+            texts = [item["text"] for item in generate_items(args.generated, english=True)]
             print_stages(texts, args.model, f"{args.generated} generated articles")
     if args.ablate:
         print_ablation([*corpora, *([(RECALL_ONLY, ecb)] if ecb else [])], args.model)
