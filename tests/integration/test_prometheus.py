@@ -187,6 +187,12 @@ def test_every_dashboard_query_returns_data_from_a_real_worker(
                 if not result:
                     empty.append(f"{panel['title']}: {target['expr']}")
         assert asked >= 30
+        # Redis 6.2 cannot tell a group's lag (XINFO GROUPS has no "lag" before 7): that
+        # panel stays empty there, as the README says, and only that one
+        if int(redis_client.info("server")["redis_version"].split(".")[0]) < 7:
+            lag = [query for query in empty if "pipeline_consumer_lag" in query]
+            assert lag, "a lag on Redis 6.2 would be made up"
+            empty = [query for query in empty if query not in lag]
         assert not empty, "queries without data:\n" + "\n".join(empty)
 
         groups = _api(url, "rules")["groups"]
