@@ -12,6 +12,12 @@
 #             trimmed-entry counts (Redis 7 selectors); the operator creates groups
 #   operator  everything but FLUSHALL, FLUSHDB and DEBUG
 #
+# The default user is off with no password: no connection can log in as it, and every
+# connection must AUTH. It keeps all permissions on purpose: Redis before 8 replays a
+# MULTI/EXEC from the AOF as the default user and re-checks its permissions at EXEC, so
+# with none every transaction (the atomic write's effects, RQ's enqueue) would be dropped
+# at restart with only a log line (redis/redis#14541; tests/integration/test_acl.py).
+#
 # Passwords: no spaces (e.g. `openssl rand -hex 24`). The rendered ACL file (mode 600)
 # goes to REDIS_ACL_FILE, default /tmp/users.acl.
 set -eu
@@ -29,7 +35,7 @@ acl="${REDIS_ACL_FILE:-/tmp/users.acl}"
 
 umask 077
 cat > "$acl" <<ACL
-user default off resetpass resetkeys resetchannels -@all
+user default off resetpass ~* &* +@all
 user pipeline on >${REDIS_PIPELINE_PASSWORD} resetkeys ~${prefix}* ~rq:* resetchannels &rq:* +@all -@admin -@dangerous +info +client|setname +client|getname +client|info +client|id
 user consumer on >${REDIS_CONSUMER_PASSWORD} resetkeys ~${prefix}articles ~${prefix}dead ~${prefix}articles:retry:* resetchannels -@all +ping +xreadgroup +xack +xautoclaim +xinfo +xpending +xlen +exists +multi +exec +discard (~${prefix}dead +xadd) (~${prefix}articles:retry:* +xdel +xgroup|create) (~${prefix}articles:trimmed ~${prefix}dead:trimmed +hincrby +hgetall)
 user operator on >${REDIS_OPERATOR_PASSWORD} ~* &* +@all -flushall -flushdb -debug

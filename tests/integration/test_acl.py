@@ -33,11 +33,11 @@ PASSWORDS = {
 class AclRedis:
     """redis-server started by the shipped script, one URL per user."""
 
-    def __init__(self, binary: str, workdir: Path) -> None:
+    def __init__(self, binary: str, workdir: Path, *extra: str) -> None:
         self.port = free_port()
-        env = {**os.environ, **PASSWORDS, "REDIS_SERVER": binary}
-        env["REDIS_ACL_FILE"] = str(workdir / "users.acl")
-        args = [
+        self._env = {**os.environ, **PASSWORDS, "REDIS_SERVER": binary}
+        self._env["REDIS_ACL_FILE"] = str(workdir / "users.acl")
+        self._args = [
             "--port",
             str(self.port),
             "--bind",
@@ -46,9 +46,16 @@ class AclRedis:
             "",
             "--dir",
             str(workdir),
+            *extra,
         ]
+        self.start()
+
+    def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["sh", str(START), *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            ["sh", str(START), *self._args],
+            env=self._env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 10
         while True:
@@ -111,6 +118,58 @@ def test_the_pipeline_works_end_to_end_under_its_own_user(acl: AclRedis, tmp_pat
         pipeline.flushall()
     with pytest.raises(NoPermissionError):
         pipeline.set("other-app:key", "1")
+
+
+def test_what_the_pipeline_user_wrote_survives_a_restart_from_the_aof(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """With the default user off, Redis before 8 replays a MULTI/EXEC from the AOF as the
+    default user and re-checks its permissions at EXEC: with none, every transaction
+    (the atomic write's effects, RQ's enqueue) was dropped at restart, with only a log
+    line (redis/redis#14541). The shipped ACL leaves the disabled default user its
+    permissions, so a restart from the AOF keeps everything; still no one can log in as it."""
+    server = AclRedis(
+        redis_server.binary, tmp_path, "--appendonly", "yes", "--appendfsync", "always"
+    )
+    try:
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in" / "a.txt").write_text("Title A\n\nBody A.")
+        (tmp_path / "later").mkdir()
+        (tmp_path / "later" / "b.txt").write_text("Title B\n\nBody B.")
+        env = {
+            **os.environ,
+            "PIPELINE_REDIS_URL": server.url("pipeline"),
+            "PIPELINE_ENRICH": "false",
+        }
+        for argv in (("replay", str(tmp_path / "in")), ("worker", "--burst")):
+            done = _pipeline(env, *argv)
+            assert done.returncode == 0, (argv, done.stderr)
+        done = _pipeline(env, "replay", str(tmp_path / "later"))  # queued, not yet written
+        assert done.returncode == 0, done.stderr
+        operator = server.client("operator")
+        before = {
+            "articles": operator.xlen("news:articles"),
+            "seen": len(operator.keys("news:seen:*")),
+            "queued": operator.llen("rq:queue:news:ingest"),
+        }
+        assert before == {"articles": 1, "seen": 1, "queued": 1}
+
+        server.stop()
+        server.start()
+        operator = server.client("operator")
+        after = {
+            "articles": operator.xlen("news:articles"),
+            "seen": len(operator.keys("news:seen:*")),
+            "queued": operator.llen("rq:queue:news:ingest"),
+        }
+        assert after == before
+        done = _pipeline(env, "worker", "--burst")  # the queued batch still lands
+        assert done.returncode == 0, done.stderr
+        assert operator.xlen("news:articles") == 2
+        with pytest.raises(AuthenticationError):
+            server.client(None).ping()
+    finally:
+        server.stop()
 
 
 def test_the_consumer_user_reads_with_a_group_and_can_write_nothing(acl: AclRedis) -> None:
