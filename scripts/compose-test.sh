@@ -318,7 +318,8 @@ phase_images() {
     $DOCKER image prune -f >/dev/null # the build stage that held the wheelhouse
 }
 
-pick_ports() { # Redis, the 10 worker metrics ports, the scheduler's, the feed server's
+pick_ports() { # Redis, the 10 worker metrics ports, the scheduler's, the feed server's,
+    # the page fetcher's metrics, the status page
     "$PY" - <<'EOF'
 import random, socket
 
@@ -333,23 +334,31 @@ def free(port: int) -> bool:
 rng = random.SystemRandom()
 while True:
     base = rng.randrange(20000, 60000, 16)
-    if all(free(p) for p in range(base, base + 13)):
-        print(base, base + 1, base + 11, base + 12)
+    if all(free(p) for p in range(base, base + 15)):
+        print(base, base + 1, base + 11, base + 12, base + 13, base + 14)
         break
 EOF
 }
 
 phase_preflight() {
-    read -r REDIS_PORT WORKER_METRICS_PORT SCHEDULER_METRICS_PORT FEED_PORT < <(pick_ports)
-    REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0
+    read -r REDIS_PORT WORKER_METRICS_PORT SCHEDULER_METRICS_PORT FEED_PORT PAGES_METRICS_PORT \
+        WEB_PORT < <(pick_ports)
+    # the Redis users' passwords (.env in production), new for each run
+    read -r REDIS_PIPELINE_PASSWORD REDIS_CONSUMER_PASSWORD REDIS_OPERATOR_PASSWORD < <("$PY" -c \
+        'import secrets; print(*(secrets.token_hex(16) for _ in range(3)))')
+    export REDIS_PIPELINE_PASSWORD REDIS_CONSUMER_PASSWORD REDIS_OPERATOR_PASSWORD
+    # the probes look as the operator does; pipeline commands on the host use the pipeline's user
+    REDIS_URL=redis://operator:$REDIS_OPERATOR_PASSWORD@127.0.0.1:$REDIS_PORT/0
+    PIPELINE_URL=redis://pipeline:$REDIS_PIPELINE_PASSWORD@127.0.0.1:$REDIS_PORT/0
     mkdir -p "$RUN/inbox" "$RUN/config"
     cp "$ROOT/config/feeds.txt" "$RUN/config/feeds.txt" # as shipped: comments only
     chmod 755 "$RUN/inbox" "$RUN/config"
     export NP_CI_REDIS_PORT=$REDIS_PORT NP_CI_WORKER_METRICS_PORT=$WORKER_METRICS_PORT \
         NP_CI_SCHEDULER_METRICS_PORT=$SCHEDULER_METRICS_PORT \
+        NP_CI_PAGES_METRICS_PORT=$PAGES_METRICS_PORT NP_CI_WEB_PORT=$WEB_PORT \
         NP_CI_INBOX=$RUN/inbox NP_CI_CONFIG=$RUN/config
-    # compose v1 cannot read the top-level `name:`; nothing else is changed
-    grep -v '^name:' "$ROOT/docker-compose.yml" >"$RUN/compose/docker-compose.yml"
+    # production's file less `name:` (compose v1) and `ports:` (host network)
+    bash "$ROOT/scripts/compose-ci-copy.sh" >"$RUN/compose/docker-compose.yml"
     compose config >"$RUN/compose/rendered.yml" 2>"$RUN/logs/config.log" ||
         { cat "$RUN/logs/config.log" >&2; fail "docker-compose config failed"; }
     # the check that check.sh runs, on this run's ports and folders
@@ -357,15 +366,20 @@ phase_preflight() {
         -k "only_where or repeats or redis_image") >"$RUN/logs/deployment-test.log" 2>&1 ||
         { cat "$RUN/logs/deployment-test.log" >&2; fail "the CI stack differs from production"; }
     local image networks
-    for image in $("$PY" -c 'import sys, yaml
-print(*sorted({s["image"] for s in yaml.safe_load(open(sys.argv[1]))["services"].values()}))' \
-        "$RUN/compose/rendered.yml"); do
+    for image in $(started_services '{s["image"] for s in services}'); do
         $DOCKER image inspect "$image" >/dev/null 2>&1 ||
             fail "image $image is not local (compose v1 would try to pull it)"
     done
     networks=$($DOCKER network ls --format '{{.Name}}' | sort | xargs)
     [[ $networks == "host none" ]] || fail "networks before up: $networks (only host and none)"
     say "rendered, compared with production; images local; networks: $networks; Redis on $REDIS_PORT"
+}
+
+started_services() { # an expression of `services`: those up starts (no profile), as rendered
+    "$PY" -c 'import sys, yaml
+services = [s for s in yaml.safe_load(open(sys.argv[1]))["services"].values() if not s.get("profiles")]
+value = eval(sys.argv[2])
+print(*sorted(value)) if isinstance(value, set) else print(value)' "$RUN/compose/rendered.yml" "$1"
 }
 
 container_states() {
@@ -399,7 +413,7 @@ phase_up() {
     local t0 services
     t0=$(now)
     compose up -d --no-build >"$RUN/logs/up.log" 2>&1 || { cat "$RUN/logs/up.log" >&2; fail "up failed"; }
-    services=$(compose config --services | wc -l)
+    services=$(started_services 'len(services)')
     wait_healthy $((services + 1)) 240 # two workers
     HEALTHY_S=$(since "$t0")
     SERVICES=$services
@@ -438,6 +452,9 @@ phase_replay() {
     mv "$RUN/staging/seeds" "$RUN/inbox/seeds"
     probe wait --since "$RUN/replay.json" --items "$seeds" --timeout 120 >/dev/null
     say "seeds/: $seeds files landed through the inbox watcher"
+    probe page "http://127.0.0.1:$WEB_PORT/" --shows-latest ||
+        fail "the status page (web, port $WEB_PORT) does not show the latest article"
+    say "the status page shows the latest article"
     probe generate "$RUN/staging/generated" --count "$GENERATED" --first 100000
     probe snapshot >"$RUN/generated.json"
     t0=$(now)
@@ -461,12 +478,19 @@ phase_scale_and_metrics() {
     logged=$(logs_of worker | grep '"metrics_serving"' | sed 's/.*"port": \([0-9]*\).*/\1/' |
         sort | xargs)
     [[ $logged == "$ports" ]] || fail "workers say they serve metrics on $logged, scraped $ports"
+    # every process sees Redis; the pipeline-wide figures come from exactly one of them
+    # (the metrics lease), so a sum over all scraped processes counts each once
+    scraped=$(probe scrape --first "$WORKER_METRICS_PORT" --span 10 \
+        --also "$SCHEDULER_METRICS_PORT" --also "$PAGES_METRICS_PORT")
+    [[ $(json "len(d)" <<<"$scraped") == 5 ]] ||
+        fail "3 workers, the scheduler and the page fetcher should serve metrics: $scraped"
     new=$(json "d['counters'].get('new', 0)" <<<"$(probe snapshot)")
-    [[ $(json "[p for p, m in d.items() if (m['redis_up'], m['new']) != (1.0, $new)]" \
-        <<<"$scraped") == "[]" ]] || fail "metrics disagree with Redis ($new new): $scraped"
-    [[ $(json "len(d)" <<<"$(probe scrape --first "$SCHEDULER_METRICS_PORT")") == 1 ]] ||
-        fail "the scheduler serves no metrics"
-    say "3 workers healthy; each serves its own metrics port ($ports), scraped with Redis up"
+    [[ $(json "[p for p, m in d.items() if m['redis_up'] != 1.0]" <<<"$scraped") == "[]" ]] ||
+        fail "a process does not see Redis: $scraped"
+    [[ $(json "sorted((m['lease_held'], m['new']) for m in d.values())" <<<"$scraped") == \
+        "[(0.0, None), (0.0, None), (0.0, None), (0.0, None), (1.0, $new.0)]" ]] ||
+        fail "not exactly one process reports the pipeline's figures, or they disagree with Redis ($new new): $scraped"
+    say "3 workers healthy; each serves its own metrics port ($ports); one process of 5 reports the pipeline's figures, as Redis has them"
 }
 
 host_pid() { $DOCKER inspect -f '{{.State.Pid}}' "$1"; }
@@ -509,7 +533,7 @@ phase_redis_recreate() {
     local before after old
     compose stop worker >"$RUN/logs/stop-workers.log" 2>&1 || fail "stopping the workers failed"
     probe generate "$RUN/staging/recreate" --count 300 --first 300000
-    PIPELINE_REDIS_URL=$REDIS_URL "$PIPELINE" replay "$RUN/staging/recreate" >/dev/null 2>&1 ||
+    PIPELINE_REDIS_URL=$PIPELINE_URL "$PIPELINE" replay "$RUN/staging/recreate" >/dev/null 2>&1 ||
         fail "replay into the stack's Redis failed"
     before=$(probe snapshot)
     [[ $(json "d['queued']" <<<"$before") == 3 ]] || fail "3 jobs should wait: $before"
@@ -530,7 +554,7 @@ phase_redis_recreate() {
     compose start worker >"$RUN/logs/start-workers.log" 2>&1 || fail "starting the workers failed"
     probe wait --since "$RUN/recreate.json" --new 300 --items 300 --timeout 300 >/dev/null
     probe snapshot >"$RUN/again.json"
-    PIPELINE_REDIS_URL=$REDIS_URL "$PIPELINE" replay "$RUN/staging/recreate" >/dev/null 2>&1
+    PIPELINE_REDIS_URL=$PIPELINE_URL "$PIPELINE" replay "$RUN/staging/recreate" >/dev/null 2>&1
     probe wait --since "$RUN/again.json" --new 0 --items 300 --timeout 300 >/dev/null
     probe check-once
     say "the queued batches landed after the restart; replaying them again landed 0 new articles"
@@ -604,10 +628,10 @@ phase_outside() {
     probe flush
     probe snapshot >"$RUN/outside.json"
     t0=$(now)
-    PIPELINE_REDIS_URL=$REDIS_URL "$PIPELINE" replay "$RUN/inbox/generated" \
+    PIPELINE_REDIS_URL=$PIPELINE_URL "$PIPELINE" replay "$RUN/inbox/generated" \
         >"$RUN/logs/outside-replay.log" 2>&1 || fail "replay outside containers failed"
     for _ in 1 2; do
-        PIPELINE_REDIS_URL=$REDIS_URL "$PIPELINE" worker --burst \
+        PIPELINE_REDIS_URL=$PIPELINE_URL "$PIPELINE" worker --burst \
             >>"$RUN/logs/outside-workers.log" 2>&1 &
         pids+=($!)
         HOST_PIDS+=($!)

@@ -40,9 +40,8 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.opstats import OUTCOMES, read_counters
-
 from bench._articles import generate_items, generate_text
+from pipeline.ops.stats import OUTCOMES, read_counters
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
 
@@ -58,7 +57,8 @@ def generate(args: argparse.Namespace) -> None:
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f"articles-{args.first}.jsonl", "w", encoding="utf-8") as out:
-        for i, item in enumerate(generate_items(args.count, seed=args.first)):
+        # English filler: the workers enrich it (made-up words are skipped as not English)
+        for i, item in enumerate(generate_items(args.count, seed=args.first, english=True)):
             item["url"] = f"https://news.example.org/ci/story-{args.first + i}.html"
             out.write(json.dumps(item) + "\n")
 
@@ -209,7 +209,7 @@ def check_once(_args: argparse.Namespace) -> None:
 def scrape(args: argparse.Namespace) -> None:
     """Scrape /metrics on each port of the range; print what answered, by port."""
     answered = {}
-    for port in range(args.first, args.first + args.span):
+    for port in [*range(args.first, args.first + args.span), *args.also]:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=3) as r:
                 text = r.read().decode()
@@ -224,6 +224,8 @@ def scrape(args: argparse.Namespace) -> None:
             "redis_up": samples.get(("pipeline_redis_up", ())),
             "new": samples.get(("pipeline_articles_total", (("outcome", "new"),))),
             "queued": samples.get(("pipeline_queue_jobs", (("state", "queued"),))),
+            # the pipeline-wide figures come from the one process holding the metrics lease
+            "lease_held": samples.get(("pipeline_metrics_lease_held", ())),
         }
     print(json.dumps(answered))
 
@@ -285,12 +287,41 @@ def job(args: argparse.Namespace) -> None:
 
 
 def flush(_args: argparse.Namespace) -> None:
-    _redis().flushall()
+    """Delete every key (as the operator, who may not FLUSHALL)."""
+    client = _redis()
+    batch: list[bytes] = []
+    for key in client.scan_iter(count=1000):
+        batch.append(key)
+        if len(batch) == 1000:
+            client.unlink(*batch)
+            batch.clear()
+    if batch:
+        client.unlink(*batch)
+
+
+def page(args: argparse.Namespace) -> None:
+    """Exit 1 unless the status page at ``url`` answers 200 and, with --shows-latest,
+    names the newest article of the stream (HTML-escaped, as the page writes it)."""
+    with urllib.request.urlopen(args.url, timeout=10) as response:
+        status, body = response.status, response.read().decode("utf-8")
+    if status != 200:
+        sys.exit(f"status page: HTTP {status}")
+    if args.shows_latest:
+        newest = _redis().xrevrange(SETTINGS.articles_stream, count=1)
+        if not newest:
+            sys.exit("status page: the stream is empty")
+        title = json.loads(newest[0][1][b"article"]).get("title") or "(untitled)"
+        if escape(title, {'"': "&#34;", "'": "&#39;"}) not in body and escape(title) not in body:
+            sys.exit(f"status page: {title!r} is not on it")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("page")
+    p.add_argument("url")
+    p.add_argument("--shows-latest", action="store_true")
+    p.set_defaults(run=page)
     p = commands.add_parser("generate")
     p.add_argument("dir")
     p.add_argument("--count", type=int, required=True)
@@ -313,6 +344,7 @@ def main() -> None:
     p = commands.add_parser("scrape")
     p.add_argument("--first", type=int, required=True)
     p.add_argument("--span", type=int, default=1)
+    p.add_argument("--also", type=int, action="append", default=[], help="another port")
     p.set_defaults(run=scrape)
     p = commands.add_parser("wait-busy")
     p.add_argument("count", type=int)

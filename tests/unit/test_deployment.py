@@ -26,6 +26,11 @@ SAMPLE_CI_ENV = {
     "NP_CI_REDIS_PORT": "16379",
     "NP_CI_WORKER_METRICS_PORT": "19100",
     "NP_CI_SCHEDULER_METRICS_PORT": "19120",
+    "NP_CI_PAGES_METRICS_PORT": "19121",
+    "NP_CI_WEB_PORT": "19122",
+    "REDIS_PIPELINE_PASSWORD": "ci-pipeline",
+    "REDIS_CONSUMER_PASSWORD": "ci-consumer",
+    "REDIS_OPERATOR_PASSWORD": "ci-operator",
     "NP_CI_INBOX": "/tmp/news-pipeline-ci/inbox",
     "NP_CI_CONFIG": "/tmp/news-pipeline-ci/config",
 }
@@ -94,20 +99,39 @@ def test_workers_and_scheduler_serve_metrics_to_their_network(compose: dict[str,
 
 
 def _drop_project_name(text: str) -> str:
-    """The production file without its top-level `name:` (compose v1 cannot read it);
-    compose-test.sh makes its copy the same way (grep -v '^name:')."""
+    """The production file without its top-level `name:` (compose v1 cannot read it)."""
     return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("name:"))
 
 
+def _ci_copy() -> str:
+    """The production file as compose-test.sh runs it (scripts/compose-ci-copy.sh)."""
+    script = ROOT / "scripts" / "compose-ci-copy.sh"
+    return subprocess.run(["bash", str(script)], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_ci_copy_drops_only_the_name_and_published_ports() -> None:
+    """What the copy loses is what the host network cannot have: every other line stays."""
+    production = (ROOT / "docker-compose.yml").read_text().splitlines()
+    copy_lines = _ci_copy().splitlines()
+    dropped = [line for line in production if line not in copy_lines]
+    assert dropped, "the production file publishes ports and has a name"
+    assert all(
+        line.startswith(("name:", "    ports:", '      - "127.0.0.1:')) for line in dropped
+    ), dropped
+    assert [line for line in production if line not in dropped] == copy_lines
+
+
 def _render(tmp_path: Path, *overrides: Path) -> dict[str, Any]:
-    """`docker-compose config` (v1, as in CI) of the production file plus ``overrides``."""
+    """`docker-compose config` (v1, as in CI) of the production file, or, with
+    ``overrides``, of the CI copy plus them."""
     binary = shutil.which("docker-compose")
     if binary is None:
         if os.environ.get("CI") == "true":
             pytest.fail("docker-compose is not installed (scripts/compose-test.sh --install)")
         pytest.skip("docker-compose (v1) is not installed")
     production = tmp_path / "docker-compose.yml"
-    production.write_text(_drop_project_name((ROOT / "docker-compose.yml").read_text()))
+    text = (ROOT / "docker-compose.yml").read_text()
+    production.write_text(_ci_copy() if overrides else _drop_project_name(text))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIPELINE_", "COMPOSE_"))}
     env.update({k: os.environ.get(k, v) for k, v in SAMPLE_CI_ENV.items()})
     files = [arg for path in (production, *overrides) for arg in ("-f", str(path))]
@@ -123,6 +147,11 @@ def _render(tmp_path: Path, *overrides: Path) -> dict[str, Any]:
     return config
 
 
+def _option(command: list[str], name: str) -> str:
+    """The value after ``name`` in a command line ("" when absent)."""
+    return command[command.index(name) + 1] if name in command[:-1] else ""
+
+
 def _split_volume(volume: str) -> tuple[str, str, str]:
     source, target, *mode = volume.split(":")
     return source, target, ":".join(mode)
@@ -134,11 +163,18 @@ def _undo_allowed(
     """Turn the CI service back into production where an allowed difference has exactly
     its allowed form; returns what was not of that form."""
     problems = []
+    # on the host network nothing is published (Docker refuses ports there), and the
+    # project makes no network, not even for services that are not started
+    if ci.pop("network_mode", None) != "host":
+        problems.append("network_mode is not host")
+    if ci.get("ports"):
+        problems.append("publishes ports on the host network")
+    prod.pop("ports", None)
+    if prod.get("profiles"):
+        return problems  # not started by compose-test.sh: otherwise as production has it
     for key in ("image", "build"):
         prod.pop(key, None)
         ci.pop(key, None)
-    if ci.pop("network_mode", None) != "host":
-        problems.append("network_mode is not host")
     if ci.pop("extra_hosts", None) not in CI_HOSTS:
         problems.append("extra_hosts is not redis:127.0.0.1 alone")
     if name == "redis":
@@ -149,10 +185,27 @@ def _undo_allowed(
         else:
             problems.append(f"command does not end with {suffix}")
         test = ci.get("healthcheck", {}).get("test", [])
-        if test[:4] == ["CMD", "redis-cli", "-p", redis_port]:
-            ci["healthcheck"]["test"] = ["CMD", "redis-cli", *test[4:]]
-        else:
+        undone = [part.replace(f"redis-cli -p {redis_port} ", "redis-cli ", 1) for part in test]
+        if undone == test:
             problems.append("healthcheck does not ping Redis on its CI port")
+        else:
+            ci["healthcheck"]["test"] = undone
+        # Debian's redis-server runs as the redis user already: no official entrypoint
+        # (docker-entrypoint.sh) to drop root first
+        if ci.get("environment", {}).get("REDIS_SERVER") == "redis-server":
+            ci["environment"]["REDIS_SERVER"] = prod.get("environment", {}).get("REDIS_SERVER")
+    if name == "web":
+        command = ci.get("command", [])
+        host, port = _option(command, "--host"), _option(command, "--port")
+        if host == "127.0.0.1" and port.isdigit():
+            ci["command"] = [
+                {"--host": _option(prod.get("command", []), "--host"),
+                 "--port": _option(prod.get("command", []), "--port")}.get(previous, part)
+                if previous in ("--host", "--port") else part
+                for previous, part in zip(["", *command], command, strict=False)
+            ]  # fmt: skip
+        else:
+            problems.append("the status page does not listen on 127.0.0.1 and a port of its own")
     env, prod_env = ci.get("environment", {}), prod.get("environment", {})
     if "PIPELINE_REDIS_URL" in env:
         expected = prod_env.get("PIPELINE_REDIS_URL", "").replace(":6379/", f":{redis_port}/")
@@ -218,10 +271,14 @@ def _ci_variant(prod: dict[str, Any], port: str) -> dict[str, Any]:
     """The production config with exactly the allowed CI differences applied."""
     ci = copy.deepcopy(prod)
     for name, service in ci["services"].items():
+        service["network_mode"] = "host"
+        service.pop("ports", None)
+        if service.get("profiles"):
+            continue
         service.update(image=f"{name}:ci", network_mode="host", extra_hosts=["redis:127.0.0.1"])
         env = service.get("environment", {})
         if "PIPELINE_REDIS_URL" in env:
-            env["PIPELINE_REDIS_URL"] = f"redis://redis:{port}/0"
+            env["PIPELINE_REDIS_URL"] = env["PIPELINE_REDIS_URL"].replace(":6379/", f":{port}/")
         if "PIPELINE_METRICS_PORT" in env:
             env.update(PIPELINE_METRICS_ADDR="127.0.0.1", PIPELINE_METRICS_PORT="19100")
             env["PIPELINE_METRICS_PORT_SPAN"] = "10"
@@ -234,7 +291,13 @@ def _ci_variant(prod: dict[str, Any], port: str) -> dict[str, Any]:
             ]
     redis = ci["services"]["redis"]
     redis["command"] = [*redis["command"], "--bind", "127.0.0.1", "--port", port]
-    redis["healthcheck"]["test"] = ["CMD", "redis-cli", "-p", port, "ping"]
+    redis["healthcheck"]["test"] = [
+        part.replace("redis-cli ", f"redis-cli -p {port} ", 1)
+        for part in redis["healthcheck"]["test"]
+    ]
+    redis["environment"]["REDIS_SERVER"] = "redis-server"
+    web = ci["services"]["web"]
+    web["command"] = ["web", "--host", "127.0.0.1", "--port", "19122"]
     ci["services"]["scheduler"]["environment"]["PIPELINE_FETCH_ALLOW_PRIVATE"] = "true"
     return ci
 
@@ -265,6 +328,20 @@ def _set(path: str, value: Any) -> Any:
         (_set("redis.command", ["redis-server", "--bind", "127.0.0.1", "--port", "1"]), "redis"),
         (_set("scheduler.extra_hosts", ["redis:127.0.0.1", "feeds:127.0.0.1"]), "extra_hosts"),
         (_set("replay.environment.PIPELINE_FETCH_ALLOW_PRIVATE", "true"), "replay.environment"),
+        (_set("redis.environment.REDIS_ACL_FILE", "/tmp/users.acl"), "redis.environment"),
+        (_set("redis.environment.REDIS_SERVER", "sh"), "redis.environment"),
+        (_set("redis.entrypoint", ["redis-server"]), "redis.entrypoint"),
+        (_set("redis.healthcheck.test", ["CMD", "redis-cli", "ping"]), "redis"),
+        (_set("web.command", ["web", "--host", "0.0.0.0", "--port", "8080"]), "status page"),
+        (
+            _set("web.command", ["web", "--host", "127.0.0.1", "--port", "19122", "-v"]),
+            "web.command",
+        ),
+        (_set("pages.environment.PIPELINE_PAGES_PER_HOST", "9"), "pages.environment"),
+        (_set("sink.network_mode", "bridge"), "sink: network_mode is not host"),
+        (_set("sink.image", "news-pipeline:ci"), "sink.image"),
+        (_set("web.ports", ["127.0.0.1:8080:8080"]), "web: publishes ports"),
+        (_set("prometheus.image", "prom/prometheus:latest"), "prometheus.image"),
     ],
 )
 def test_any_other_difference_is_reported(mutate: Any, expected: str) -> None:
@@ -330,8 +407,21 @@ def test_ci_redis_image_keeps_its_data_in_the_volume(compose: dict[str, Any]) ->
     stage = _final_stage(ROOT / ".ci" / "redis.Dockerfile")
     assert stage["WORKDIR"] == ["/data"]
     assert stage["USER"] == ["redis"]
-    targets = [_split_volume(v)[1] for v in compose["services"]["redis"]["volumes"]]
-    assert targets == ["/data"]
+    assert "redis-data:/data" in compose["services"]["redis"]["volumes"]
+    assert compose["services"]["redis"]["environment"]["REDIS_ACL_FILE"].startswith("/data/")
+
+
+def test_the_compose_probe_runs() -> None:
+    """compose-test.sh's host-side checks live in scripts/compose_probe.py, which only CI's
+    compose run executes: an import that moved would otherwise first fail there."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "compose_probe.py"), "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "flush" in result.stdout and "page" in result.stdout
 
 
 def test_healthcheck_command_starts_without_the_nlp_stack() -> None:
