@@ -159,6 +159,9 @@ class RawItem(_Message):
     page_error: PageError | None = None
     page_canonical_url: str | None = None
     language: str | None = Field(default=None, description="declared by the source (<html lang>)")
+    # set by the replay reader: where `pipeline dead retry` re-reads the item after a fix
+    origin: str | None = Field(default=None, description="the replayed file it was read from")
+    origin_line: int | None = Field(default=None, description="its line in that .jsonl file")
 
 
 class Entity(_Message):
