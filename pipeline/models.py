@@ -122,8 +122,14 @@ def utc_now() -> datetime:
 
 
 def format_utc(value: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z`` suffix, second precision."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 in UTC with a ``Z`` suffix, second precision, always a four-digit year."""
+    utc = value.astimezone(UTC)
+    # not strftime("%Y"): glibc does not pad it, and "5-01-01T00:00:00Z" is no ISO 8601
+    # date a reader (pydantic among them) accepts
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    )
 
 
 class _Message(BaseModel):
@@ -153,6 +159,9 @@ class RawItem(_Message):
     page_error: PageError | None = None
     page_canonical_url: str | None = None
     language: str | None = Field(default=None, description="declared by the source (<html lang>)")
+    # set by the replay reader: where `pipeline dead retry` re-reads the item after a fix
+    origin: str | None = Field(default=None, description="the replayed file it was read from")
+    origin_line: int | None = Field(default=None, description="its line in that .jsonl file")
 
 
 class Entity(_Message):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -109,6 +109,18 @@ class Settings(BaseSettings):
         description="the process serving the Redis-derived metrics keeps its lease this long "
         "after its last scrape (keep it over twice the scrape interval)",
     )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_has_a_scheme(cls, value: str) -> str:
+        # checked here, not at the first connection: a typo in PIPELINE_REDIS_URL is a usage
+        # error with a clear message, not a traceback (the value is not echoed: a password)
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                "not a Redis URL: use redis://[user:password@]host:port/db, rediss://... "
+                "(TLS) or unix:///path/to/redis.sock"
+            )
+        return value
 
     @model_validator(mode="after")
     def _feed_intervals_in_order(self) -> Self:

@@ -45,7 +45,17 @@ def get_settings(ctx: click.Context, **more: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise click.UsageError(f"invalid configuration: {exc}") from exc
+        raise click.UsageError(f"invalid configuration: {describe_config_error(exc)}") from exc
+
+
+def describe_config_error(exc: ValidationError) -> str:
+    """Each problem on one line's worth: the environment variable and what it must be."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"PIPELINE_{name}: {message}" if name else message)
+    return "; ".join(problems)
 
 
 class RedisUnavailable(click.ClickException):

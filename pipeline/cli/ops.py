@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -42,7 +43,7 @@ def _stream_option(default: str) -> Callable[[F], F]:
 
 @cli.command()
 @_stream_option("articles")
-@click.option("-n", "--count", type=int, default=10, show_default=True)
+@click.option("-n", "--count", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new entries as they arrive.")
 @click.option("--pretty/--compact", default=True, show_default=True)
 @click.option(
@@ -253,7 +254,7 @@ def dead() -> None:
 
 
 @dead.command("list")
-@click.option("-n", "--count", type=int, default=20, show_default=True)
+@click.option("-n", "--count", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--stage", help="Only this stage (read, validate, normalize, enrich).")
 @click.pass_context
 def dead_list(ctx: click.Context, count: int, stage: str | None) -> None:
@@ -265,8 +266,23 @@ def dead_list(ctx: click.Context, count: int, stage: str | None) -> None:
         click.echo(f"    {f.get('error')}: {f.get('reason')}")
 
 
+_ENTRY_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")  # what XADD gave: milliseconds-sequence
+
+
+def _entry_ids(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    for entry_id in value:
+        if not _ENTRY_ID.fullmatch(entry_id):
+            raise click.BadParameter(
+                f"{entry_id!r} is not a dead-letter entry id: use the ids `pipeline dead list` "
+                "prints (like 1733000000000-0)"
+            )
+    return value
+
+
 @dead.command("retry")
-@click.argument("entry_ids", nargs=-1)
+@click.argument("entry_ids", nargs=-1, callback=_entry_ids)
 @click.option("--all", "retry_all", is_flag=True, help="Retry every dead letter.")
 @click.option("--stage", help="Only dead letters of this stage.")
 @click.pass_context

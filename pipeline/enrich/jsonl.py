@@ -41,7 +41,10 @@ def parse_published(value: object) -> datetime | None:
         raise ValueError(f"'published' is not ISO 8601: {value!r}") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 9999-12-31T23:00:00-05:00 is in year 10000 in UTC
+        raise ValueError(f"'published' is out of range once in UTC: {value!r}") from exc
 
 
 def _parse_line(line: str) -> _Parsed:
@@ -49,6 +52,8 @@ def _parse_line(line: str) -> _Parsed:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         return _Parsed(None, None, f"not JSON: {exc}")
+    except RecursionError:
+        return _Parsed(None, None, "JSON nested too deeply to read; flatten the line")
     if not isinstance(record, dict):
         return _Parsed(None, None, f"not a JSON object but {type(record).__name__}")
     text = record.get("text")
@@ -94,4 +99,7 @@ def enrich_lines(
             out = dict(p.record)
             out["entities"] = [e.model_dump(mode="json") for e in result.entities]
             out["dates"] = [d.model_dump(mode="json", exclude_none=True) for d in result.dates]
-            yield json.dumps(out, ensure_ascii=False)
+            try:
+                yield json.dumps(out, ensure_ascii=False)
+            except RecursionError:  # read just under the limit, too deep to write back
+                yield _error_line(p.record, "JSON nested too deeply to write; flatten the line")

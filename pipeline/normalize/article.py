@@ -105,6 +105,10 @@ def normalize_item(
     published, warning = _published(raw, now, future_tolerance)
     url = _optional_id(raw.url)
     canonical = canonical_url(url)
+    if canonical is None:
+        # only http(s) links reach the output (a .jsonl may say "javascript:alert(1)"; the
+        # feed reader drops such links the same way): the id then comes from the text
+        url = None
     title = _optional_line(raw.title) or title_from_text(text)
     identity, content_fingerprint = identify(
         given_id=_optional_id(raw.id), canonical_url=canonical, text=text

@@ -46,6 +46,20 @@ def test_fetch_says_per_feed_what_happened(
     assert "2 feeds: 0 with items, 1 not modified, 0 unchanged, 1 errors; 0 items enqueued" in out
 
 
+def test_fetch_and_feeds_skip_a_malformed_line_with_its_number(
+    server: FeedServer, env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A malformed URL in FEEDS is one skipped line on stderr for both commands, no traceback."""
+    server.routes["/news"] = Route(make_rss([("a", "x")]))
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(f"http://[::1/feed\n{server.url('/news')}\n")
+    for argv in (["fetch", "--feeds", str(feeds)], ["feeds", "--feeds", str(feeds)]):
+        assert main(argv) == 0
+        out, err = capsys.readouterr()
+        assert "line 1: not a valid URL (Invalid IPv6 URL)" in err
+        assert server.url("/news") in out
+
+
 def test_fetch_json_lines(
     server: FeedServer, env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):

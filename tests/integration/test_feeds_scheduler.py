@@ -126,6 +126,28 @@ def test_broken_feeds_file_keeps_the_current_list(
     scheduler.pool.close()
 
 
+def test_a_malformed_line_added_while_running_is_skipped_and_reported(
+    server: FeedServer, ctx: FetchContext, tmp_path: Path
+):
+    """``http://[::1/feed`` appended to a watched FEEDS: the reload neither crashes nor drops
+    the list; the new good line is picked up and the bad one is logged with its number."""
+    server.routes["/a"] = Route(make_rss([("a1", "t")]))
+    server.routes["/b"] = Route(make_rss([("b1", "t")]))
+    feeds = tmp_path / "feeds.txt"
+    _write(feeds, server.url("/a") + "\n", 1_000_000_000)
+    scheduler = Scheduler(ctx, feeds)
+    scheduler.load()
+    _write(feeds, f"{server.url('/a')}\nhttp://[::1/feed\n{server.url('/b')}\n", 2_000_000_000)
+    with capture_logs() as logs:
+        scheduler.tick()
+        _settle(scheduler)
+    assert list(scheduler.feeds) == [server.url("/a"), server.url("/b")]
+    assert len(server.hits("/b")) == 1
+    (skipped,) = [e for e in logs if e["event"] == "feeds_line_skipped"]
+    assert skipped["problem"].startswith("line 2: not a valid URL")
+    scheduler.pool.close()
+
+
 def test_a_second_scheduler_is_refused(ctx: FetchContext, tmp_path: Path):
     """While one scheduler holds the lock, another exits (or waits) and says who holds it."""
     feeds = tmp_path / "feeds.txt"

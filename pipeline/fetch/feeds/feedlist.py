@@ -90,12 +90,16 @@ def parse_duration(text: str) -> float:
 
 def _check_url(url: str) -> str | None:
     """Why ``url`` cannot be a feed, or None when it can."""
-    parts = urlsplit(url)
     if "://" not in url:
         return "not a URL (expected http://... or https://...)"
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port  # each raises on a malformed URL
+    except ValueError as exc:  # "http://[::1/feed", "http://[zz]/", "http://host:99999/"
+        return f"not a valid URL ({exc}); correct it, e.g. http://[::1]:8080/feed"
     if parts.scheme.lower() not in ("http", "https"):
         return "only http and https feeds are supported"
-    if not parts.hostname:
+    if not host:
         return "URL has no host"
     return None
 

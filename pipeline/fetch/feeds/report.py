@@ -9,6 +9,7 @@ from typing import Any
 
 from pipeline.fetch.feeds.health import FEED_STATES, FeedHealth, feed_state, is_gapped, is_silent
 from pipeline.fetch.feeds.outcome import FeedOutcome
+from pipeline.models import format_utc
 
 __all__ = ["by_urgency", "format_health_table", "health_records", "summarize_outcomes"]
 
@@ -16,7 +17,7 @@ __all__ = ["by_urgency", "format_health_table", "health_records", "summarize_out
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(datetime.fromtimestamp(ts, UTC))
 
 
 def _duration(seconds: float) -> str:

@@ -204,6 +204,9 @@ class Scheduler:
         except ConfigurationError as exc:
             log.error("feeds_reload_failed", path=str(self.feeds_path), reason=str(exc))
             return False
+        except Exception as exc:  # a parser bug must not stop the polling of the current list
+            log.exception("feeds_reload_failed", path=str(self.feeds_path), reason=repr(exc))
+            return False
         if self._digest != digest_before:
             self.summary.reloads += 1
             return True

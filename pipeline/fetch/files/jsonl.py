@@ -55,7 +55,7 @@ def read_jsonl(path: Path, size: int, limit: int, when: datetime) -> Iterator[Ra
                 continue
             assert line.text is not None
             try:
-                item: RawItem | DeadLetter = _jsonl_item(path, line.text, when)
+                item: RawItem | DeadLetter = _jsonl_item(path, line.number, line.text, when)
             except (ValueError, InvalidInput, RecursionError) as exc:
                 reason = f"{path} line {line.number}: {_describe(exc)}"
                 item = dead_letter(path, reason, exc, _line_input(path, line))
@@ -168,7 +168,7 @@ def _too_long(path: Path, number: int, raw: bytes, size: int, limit: int) -> Dea
     return dead_letter(path, reason, exc, _line_input(path, _Line(number, raw, size, None, None)))
 
 
-def _jsonl_item(path: Path, line: str, when: datetime) -> RawItem:
+def _jsonl_item(path: Path, number: int, line: str, when: datetime) -> RawItem:
     """One JSON line as a RawItem; raises ValueError or InvalidInput when it is not one."""
     obj = json.loads(line.removeprefix("\ufeff"))  # a BOM mid-file: files joined with cat
     if not isinstance(obj, dict):
@@ -201,6 +201,8 @@ def _jsonl_item(path: Path, line: str, when: datetime) -> RawItem:
             published=given["published"],
             published_provenance="jsonl" if given["published"] else "none",
             fetched=when,
+            origin=str(path),
+            origin_line=number,
         )
     except ValidationError as exc:
         raise InvalidInput(f"not a valid item: {exc.errors()[0]['msg']}", stage=STAGE) from exc

@@ -45,13 +45,19 @@ def read_text(path: Path, size: int, limit: int, when: datetime) -> RawItem | De
             published=seed.published,
             published_provenance="seed_header",
             fetched=when,
+            origin=source,
         )
     title, _, body = text.lstrip().partition("\n")
     if not body.strip():
         # One line and nothing else: that line is the text, not a title over nothing.
-        return RawItem(source=source, kind="text", text=title.strip(), fetched=when)
+        return RawItem(source=source, kind="text", text=title.strip(), fetched=when, origin=source)
     return RawItem(
-        source=source, kind="text", title=title.strip(), text=body.strip("\n"), fetched=when
+        source=source,
+        kind="text",
+        title=title.strip(),
+        text=body.strip("\n"),
+        fetched=when,
+        origin=source,
     )
 
 

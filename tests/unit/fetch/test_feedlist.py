@@ -117,3 +117,16 @@ def test_digest_changes_with_content(tmp_path: Path):
 def test_durations(text: str, seconds: float):
     """Intervals are written with a unit."""
     assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["http://[::1/feed", "http://[zz]/feed", "http://host:99999/feed"])
+def test_a_malformed_url_is_a_skipped_line_not_an_exception(bad: str):
+    """A URL that urlsplit cannot take apart (unclosed IPv6 bracket, bad port) is reported
+    with its line number and what to do; the lines around it still load."""
+    text = f"https://ok.example/a\n{bad}\nhttps://ok.example/b\n".encode()
+    feed_list = parse_feed_list(text)
+    assert [f.url for f in feed_list.feeds] == ["https://ok.example/a", "https://ok.example/b"]
+    (problem,) = feed_list.problems
+    assert problem.line == 2 and problem.reason.startswith("not a valid URL")
+    opml = f'<opml><body><outline xmlUrl="{bad}"/></body></opml>'.encode()
+    assert parse_feed_list(opml).problems[0].reason.startswith("not a valid URL")

@@ -116,10 +116,14 @@ def test_given_id_is_kept(make_raw: MakeRaw) -> None:
     assert normalize_item(make_raw(id="story-42", url="https://e.x/a")).id == "story-42"
 
 
-def test_non_http_url_is_kept_without_canonical_form(make_raw: MakeRaw) -> None:
-    """A URL that is not http(s) does not fail the item; identity falls back to the text."""
-    article = normalize_item(make_raw(url="ftp://files.example/a.txt"))
-    assert article.url == "ftp://files.example/a.txt"
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "ftp://f.example/a"]
+)
+def test_non_http_url_is_dropped_and_the_item_kept(make_raw: MakeRaw, url: str) -> None:
+    """A URL that is not http(s) does not fail the item but never reaches the output
+    (a consumer may render ``url`` as a link); identity falls back to the text."""
+    article = normalize_item(make_raw(url=url))
+    assert article.url is None
     assert article.canonical_url is None
     assert article.id == normalize_item(make_raw()).id
 
