@@ -11,6 +11,7 @@ from the pinned spaCy model's vocabulary.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -37,7 +38,9 @@ def _vocabulary(size: int = 4000) -> list[str]:
 _FILLER = _vocabulary()
 
 
-def _english_vocabulary(size: int = 4000) -> list[str]:
+@functools.cache
+def english_vocabulary(size: int = 4000) -> list[str]:
+    """A filler of real English words (the pinned spaCy model's vocabulary, seeded)."""
     from pipeline.enrich.nlp import load_nlp
     from pipeline.settings import Settings
 
@@ -76,7 +79,7 @@ def generate_items(n: int, seed: int = 7, english: bool = False) -> Iterator[dic
     """``n`` JSONL-style items with distinct URLs and texts (``english``: a filler of real
     English words, so that the pipeline enriches them)."""
     rng = random.Random(seed)
-    filler = _english_vocabulary() if english else _FILLER
+    filler = english_vocabulary() if english else _FILLER
     for i in range(n):
         yield {
             "url": f"https://news.example.org/{i // 1000}/story-{i}.html?utm_source=bench",

@@ -21,7 +21,7 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from bench._articles import generate_text
+from bench._articles import english_vocabulary, generate_text
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
 
@@ -36,7 +36,8 @@ def write_articles(folder: Path, count: int, *, seed: int = 7, per_file: int = 5
     for start in range(0, count, per_file):
         with open(folder / f"part-{start // per_file:05d}.jsonl", "w") as out:
             for n in range(start, min(count, start + per_file)):
-                text = f"Report {n}. " + generate_text(rng)
+                # English, so the workers enrich it: jobs last long enough to be killed
+                text = f"Report {n}. " + generate_text(rng, english_vocabulary())
                 item = {"id": f"chaos-{n}", "title": f"Report {n}", "text": text}
                 out.write(json.dumps(item) + "\n")
                 ids.add(item["id"])
