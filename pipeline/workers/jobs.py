@@ -42,6 +42,7 @@ def split_parts(items: list[Any]) -> list[list[Any]]:
         parts += [last[:-TAIL], last[-TAIL:]]
     return parts
 
+
 Late = list[tuple[Any, EnrichedArticle]]
 
 
