@@ -19,6 +19,7 @@ from typing import Any
 import feedparser
 
 from pipeline.errors import PermanentFetchError
+from pipeline.fetch.feeds.parse.budget import check_budget
 from pipeline.fetch.feeds.parse.doctype import neutralise, neutralise_doctype
 from pipeline.fetch.feeds.parse.jsonfeed import looks_like_json, parse_json_feed
 from pipeline.fetch.feeds.parse.sanitize import clean_html, plain_text, safe_link
@@ -170,6 +171,7 @@ def _parse_xml(
     # With no Content-Type, pass no headers at all: feedparser then applies the rules for
     # a document without HTTP metadata instead of calling the feed malformed for it.
     headers = {"content-type": content_type, "content-location": feed_url} if content_type else None
+    check_budget(body, feed_url=feed_url)
     try:
         safe_body, dropped = neutralise(body)
         parsed = feedparser.parse(io.BytesIO(safe_body), response_headers=headers)

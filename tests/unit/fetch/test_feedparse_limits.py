@@ -1,0 +1,59 @@
+"""Feeds built to be slow or to break URL handling: refused with a reason, or parsed."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.errors import PermanentFetchError
+from pipeline.fetch.feeds.parse.budget import MAX_ATTRIBUTES, MAX_MARKUP
+from pipeline.fetch.feeds.parse.feed import parse_feed
+
+FEED_URL = "https://gazette.example/feeds/main.xml"
+XML = "application/rss+xml; charset=utf-8"
+
+
+def rss(items: str, channel_attributes: str = "") -> bytes:
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel{channel_attributes}>'
+        f"<title>Gazette</title>{items}</channel></rss>"
+    ).encode()
+
+
+def test_a_link_urllib_cannot_split_drops_the_link_not_the_feed() -> None:
+    """Found by bench/fuzz_feeds.py: "http://[::1" made urljoin raise ValueError out of
+    parse_feed; now the item keeps everything but its link."""
+    body = rss("<item><title>Ferry resumes</title><link>http://[::1</link></item>")
+    feed = parse_feed(body, feed_url=FEED_URL, content_type=XML)
+    assert [i.title for i in feed.items] == ["Ferry resumes"]
+    assert feed.items[0].url is None
+
+
+def test_a_json_feed_with_an_unsplittable_home_page_still_parses() -> None:
+    """The same link bug through the JSON Feed reader."""
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "G",'
+        b' "home_page_url": "http://[x", "items": [{"id": "1", "content_text": "t"}]}'
+    )
+    feed = parse_feed(body, feed_url=FEED_URL)
+    assert feed.link is None and len(feed.items) == 1
+
+
+def test_a_feed_with_too_many_tags_is_refused_fast_with_the_limit_named() -> None:
+    """Hundreds of thousands of tags took feedparser over 10 s; the reason says the limit."""
+    body = rss("<item><title>x</title></item>" * (MAX_MARKUP // 4 + 1))
+    with pytest.raises(PermanentFetchError, match="40,000-tag limit"):
+        parse_feed(body, feed_url=FEED_URL, content_type=XML)
+
+
+def test_a_tag_with_thousands_of_attributes_is_refused() -> None:
+    """Attributes cost quadratic time in the SAX layer: 40,000 on one tag took minutes."""
+    attributes = "".join(f' a{i}="{i}"' for i in range(MAX_ATTRIBUTES + 1))
+    with pytest.raises(PermanentFetchError, match="more than 64 attributes"):
+        parse_feed(rss("<item><title>x</title></item>", attributes), feed_url=FEED_URL)
+
+
+def test_a_feed_just_under_the_limits_still_parses() -> None:
+    """The limits refuse only what no real feed needs: 64 attributes and many items pass."""
+    attributes = "".join(f' a{i}="{i}"' for i in range(MAX_ATTRIBUTES))
+    body = rss("<item><title>x</title></item>" * 1_000, attributes)
+    assert len(parse_feed(body, feed_url=FEED_URL, content_type=XML).items) == 1_000
