@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import PermanentFetchError
-from pipeline.fetch.feeds.parse.budget import MAX_ATTRIBUTES, MAX_MARKUP
+from pipeline.fetch.feeds.parse.budget import MAX_ATTRIBUTES, MAX_MARKUP, MAX_TAG_BYTES
 from pipeline.fetch.feeds.parse.feed import parse_feed
 
 FEED_URL = "https://gazette.example/feeds/main.xml"
@@ -50,6 +50,13 @@ def test_a_tag_with_thousands_of_attributes_is_refused() -> None:
     attributes = "".join(f' a{i}="{i}"' for i in range(MAX_ATTRIBUTES + 1))
     with pytest.raises(PermanentFetchError, match="more than 64 attributes"):
         parse_feed(rss("<item><title>x</title></item>", attributes), feed_url=FEED_URL)
+
+
+def test_a_tag_longer_than_a_megabyte_is_refused() -> None:
+    """A 12 MB attribute made expat rescan it for every 64 KB chunk (seconds per feed)."""
+    attribute = ' a="' + "A" * MAX_TAG_BYTES + '"'
+    with pytest.raises(PermanentFetchError, match="a tag longer than 1,048,576 bytes"):
+        parse_feed(rss("<item><title>x</title></item>", attribute), feed_url=FEED_URL)
 
 
 def test_a_feed_just_under_the_limits_still_parses() -> None:

@@ -5,7 +5,8 @@ up and the loose one starts again, and the standard library's SAX attributes mak
 attribute of a tag cost a scan of all the others (quadratic: one tag with 40,000
 attributes took minutes). A body the fetcher accepts (up to ``PIPELINE_FETCH_MAX_BYTES``)
 can hold millions of tags, so the parse path counts first, with C-speed byte scans, and
-refuses a body that would take more than about a second to parse. Real feeds list recent
+refuses a body that would take more than about a second to parse, or holds a tag
+longer than any feed needs. Real feeds list recent
 items and sit far below these limits (100 items with full HTML content are ~20,000 tags).
 """
 
@@ -15,7 +16,7 @@ import re
 
 from pipeline.errors import PermanentFetchError
 
-__all__ = ["MAX_ATTRIBUTES", "MAX_EQUALS", "MAX_MARKUP", "check_budget"]
+__all__ = ["MAX_ATTRIBUTES", "MAX_EQUALS", "MAX_MARKUP", "MAX_TAG_BYTES", "check_budget"]
 
 # Tags, and escaped tags (feedparser unescapes and sanitises them as HTML too).
 MAX_MARKUP = 40_000
@@ -26,6 +27,10 @@ MAX_EQUALS = 100_000
 # A tag with more than MAX_ATTRIBUTES "=" before its end. Possessive: each "<" is scanned
 # once up to the next "<" or ">", so the search is linear in the body.
 _CROWDED_TAG = re.compile(rb"<(?:[^<>=]*+=){%d}" % (MAX_ATTRIBUTES + 1))
+# One tag (with its attributes) longer than this: expat rescans an unfinished token each
+# time feedparser hands it the next 64 KB, so a 12 MB attribute cost over a second.
+MAX_TAG_BYTES = 1024 * 1024
+_LONG_TAG = re.compile(rb"<[^<>]{%d}" % MAX_TAG_BYTES)
 
 
 def check_budget(body: bytes, *, feed_url: str) -> None:
@@ -42,6 +47,13 @@ def check_budget(body: bytes, *, feed_url: str) -> None:
     if equals > MAX_EQUALS:
         raise PermanentFetchError(
             f"feed too large to parse: {equals:,} attributes, over the {MAX_EQUALS:,} limit",
+            url=feed_url,
+        )
+    long_tag = _LONG_TAG.search(body)
+    if long_tag is not None:
+        raise PermanentFetchError(
+            f"malformed feed: a tag longer than {MAX_TAG_BYTES:,} bytes "
+            f"(at byte {long_tag.start():,})",
             url=feed_url,
         )
     crowded = _CROWDED_TAG.search(body)
