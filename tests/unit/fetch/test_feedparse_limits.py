@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import PermanentFetchError
-from pipeline.fetch.feeds.parse.budget import MAX_ATTRIBUTES, MAX_MARKUP, MAX_TAG_BYTES
+from pipeline.fetch.feeds.parse.budget import (
+    MAX_ATTRIBUTES,
+    MAX_BODY_BYTES,
+    MAX_MARKUP,
+    MAX_TAG_BYTES,
+)
 from pipeline.fetch.feeds.parse.feed import parse_feed
 
 FEED_URL = "https://gazette.example/feeds/main.xml"
@@ -55,8 +60,24 @@ def test_a_tag_with_thousands_of_attributes_is_refused() -> None:
 def test_a_tag_longer_than_a_megabyte_is_refused() -> None:
     """A 12 MB attribute made expat rescan it for every 64 KB chunk (seconds per feed)."""
     attribute = ' a="' + "A" * MAX_TAG_BYTES + '"'
+    assert MAX_TAG_BYTES < MAX_BODY_BYTES
     with pytest.raises(PermanentFetchError, match="a tag longer than 1,048,576 bytes"):
         parse_feed(rss("<item><title>x</title></item>", attribute), feed_url=FEED_URL)
+
+
+@pytest.mark.parametrize("json", [False, True], ids=["xml", "json"])
+def test_a_body_over_the_parse_limit_is_refused(json: bool) -> None:
+    """10 MB of entry text took feedparser 2.8 s; the JSON reader gets the same cap."""
+    filler = "word " * (MAX_BODY_BYTES // 5)
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "content_text": "'
+        + filler.encode()
+        + b'"}]}'
+        if json
+        else rss(f"<item><title>x</title><description>{filler}</description></item>")
+    )
+    with pytest.raises(PermanentFetchError, match="-byte limit"):
+        parse_feed(body, feed_url=FEED_URL)
 
 
 def test_a_feed_just_under_the_limits_still_parses() -> None:

@@ -171,7 +171,6 @@ def _parse_xml(
     # With no Content-Type, pass no headers at all: feedparser then applies the rules for
     # a document without HTTP metadata instead of calling the feed malformed for it.
     headers = {"content-type": content_type, "content-location": feed_url} if content_type else None
-    check_budget(body, feed_url=feed_url)
     try:
         safe_body, dropped = neutralise(body)
         parsed = feedparser.parse(io.BytesIO(safe_body), response_headers=headers)
@@ -221,6 +220,7 @@ def parse_feed(
     content_hash = hashlib.sha256(body).hexdigest()
     if not body.strip():
         raise PermanentFetchError("malformed feed: the body is empty", url=feed_url)
+    check_budget(body, feed_url=feed_url)
     if looks_like_json(body):
         parsed = parse_json_feed(body, feed_url=feed_url, fetched=fetched)
         return ParsedFeed(
