@@ -15,7 +15,8 @@ The digest printed covers every mutant's bytes and outcome: equal seeds, equal d
 
 Workers (``--workers``, default 2) parse in their own processes; the peak reported is the
 largest peak RSS (``ru_maxrss``) over them. Progress goes to stderr; the slowest feeds
-(with mutation and source file) and any escaped exception go to stdout, and the last line
+(with mutation and source file), the feeds that raised a worker's peak RSS most,
+and any escaped exception go to stdout, and the last line
 is exactly ``fuzz: N feeds, E escaped, worst T ms, peak M MB``. Exit status 1 when an
 exception escaped, a limit was exceeded, or an external entity leaked into an item.
 """
@@ -75,6 +76,7 @@ class Case:
     size: int = field(compare=False)
     outcome: str = field(compare=False)
     detail: str = field(default="", compare=False)
+    grew_kb: int = field(default=0, compare=False)  # how much this feed raised the peak RSS
 
 
 @dataclass
@@ -84,6 +86,7 @@ class FuzzReport:
     feeds: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     slowest: list[Case] = field(default_factory=list)
+    hungriest: list[Case] = field(default_factory=list)
     failures: list[Case] = field(default_factory=list)
     digest: int = 0
     peak_kb: int = 0
@@ -100,10 +103,16 @@ class FuzzReport:
         self.feeds += other.feeds
         self.outcomes.update(other.outcomes)
         self.slowest = heapq.nlargest(WORST_SHOWN, self.slowest + other.slowest)
+        self.hungriest = _hungriest(self.hungriest + other.hungriest)
         self.failures = sorted(self.failures + other.failures, key=lambda c: c.index)
         self.failures = self.failures[:FAILURES_SHOWN]
         self.digest ^= other.digest
         self.peak_kb = max(self.peak_kb, other.peak_kb)
+
+
+def _hungriest(cases: list[Case]) -> list[Case]:
+    grew = [c for c in cases if c.grew_kb > 0]
+    return heapq.nlargest(WORST_SHOWN, grew, key=lambda c: c.grew_kb)
 
 
 def load_corpus(dirs: Sequence[Path]) -> list[Source]:
@@ -151,6 +160,7 @@ def _parse_one(seed: int, index: int) -> tuple[Case, int]:
     rng = random.Random(f"{seed}:{index}")
     source, mutant = mutate(rng, _corpus, _max_bytes)
     outcome, detail, items = "refused", "", -1
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, _hard_timeout)
     try:
@@ -170,7 +180,8 @@ def _parse_one(seed: int, index: int) -> tuple[Case, int]:
     body_hash = hashlib.blake2b(mutant.body, digest_size=16).digest()
     mark = f"{index}|{mutant.mutation}|{outcome}|{items}|{detail if outcome != 'escaped' else ''}"
     digest = int.from_bytes(hashlib.blake2b(mark.encode() + body_hash, digest_size=16).digest())
-    case = Case(ms, index, source.name, mutant.mutation, len(mutant.body), outcome, detail)
+    grew_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
+    case = Case(ms, index, source.name, mutant.mutation, len(mutant.body), outcome, detail, grew_kb)
     return case, digest
 
 
@@ -183,6 +194,7 @@ def _run_chunk(task: tuple[int, int, int]) -> FuzzReport:
         report.outcomes[case.outcome] += 1
         report.digest ^= digest
         report.slowest = heapq.nlargest(WORST_SHOWN, [*report.slowest, case])
+        report.hungriest = _hungriest([*report.hungriest, case])
         if case.outcome not in ("parsed", "refused"):
             report.failures.append(case)
     report.peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -240,6 +252,12 @@ def _print_report(report: FuzzReport, elapsed: float) -> None:
     for case in report.slowest:
         print(
             f"  {case.ms:8.0f}  #{case.index:<7d} {case.size:>9,d}  {case.source}  "
+            f"{case.mutation}  {case.outcome}"
+        )
+    print("feeds that raised a worker's peak RSS most (MB, index, bytes, source, mutation):")
+    for case in report.hungriest:
+        print(
+            f"  {case.grew_kb / 1024:8.0f}  #{case.index:<7d} {case.size:>9,d}  {case.source}  "
             f"{case.mutation}  {case.outcome}"
         )
     for case in report.failures:
