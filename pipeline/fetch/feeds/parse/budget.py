@@ -28,8 +28,8 @@ __all__ = [
 # The body: feedparser's loose parser and sanitiser cost about 0.25 s per MB of text.
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
-# Tags, and escaped tags (feedparser unescapes and sanitises them as HTML too): 10,000
-# of the slowest kind (relative links under xml:base) took 0.9 s.
+# Tags, and escaped tags (feedparser unescapes and sanitises them as HTML too): 8,000
+# of the slowest kind seen (relative links under xml:base) took 0.7 s.
 MAX_MARKUP = 10_000
 # Attributes in one tag (a channel with many namespace declarations has ~20).
 MAX_ATTRIBUTES = 64
