@@ -14,11 +14,13 @@ so a run is reproducible whatever the worker count, and ``--only i`` replays one
 The digest printed covers every mutant's bytes and outcome: equal seeds, equal digests.
 
 Workers (``--workers``, default 2) parse in their own processes; the peak reported is the
-largest peak RSS (``ru_maxrss``) over them. Progress goes to stderr; the slowest feeds
-(with mutation and source file), the feeds that raised a worker's peak RSS most,
-and any escaped exception go to stdout, and the last line
-is exactly ``fuzz: N feeds, E escaped, worst T ms, peak M MB``. Exit status 1 when an
-exception escaped, a limit was exceeded, or an external entity leaked into an item.
+largest peak RSS (``ru_maxrss``) over them. A feed's time is the CPU time its worker spent
+on it (``time.process_time``): on a shared machine the wall-clock time also counts other
+programs' turns (it is printed too, with the load average, but not held to the limit).
+Progress goes to stderr; the slowest feeds (with mutation and source file), the feeds
+that raised a worker's peak RSS most, and any escaped exception go to stdout, and the
+last line is exactly ``fuzz: N feeds, E escaped, worst T ms, peak M MB``. Exit status 1
+when an exception escaped, a limit was exceeded, or an external entity leaked into an item.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import argparse
 import hashlib
 import heapq
 import multiprocessing
+import os
 import random
 import resource
 import signal
@@ -69,7 +72,7 @@ class _Timeout(BaseException):
 class Case:
     """One parsed mutant, as reported: how long it took and what it was."""
 
-    ms: float
+    ms: float  # CPU time of the parsing process: the feed's own cost
     index: int
     source: str = field(compare=False)
     mutation: str = field(compare=False)
@@ -77,6 +80,7 @@ class Case:
     outcome: str = field(compare=False)
     detail: str = field(default="", compare=False)
     grew_kb: int = field(default=0, compare=False)  # how much this feed raised the peak RSS
+    wall_ms: float = field(default=0.0, compare=False)  # other programs' turns included
 
 
 @dataclass
@@ -95,6 +99,8 @@ class FuzzReport:
     def escaped(self) -> int:
         return self.outcomes["escaped"]
 
+    worst_wall_ms: float = 0.0
+
     @property
     def worst_ms(self) -> float:
         return max((c.ms for c in self.slowest), default=0.0)
@@ -108,6 +114,7 @@ class FuzzReport:
         self.failures = self.failures[:FAILURES_SHOWN]
         self.digest ^= other.digest
         self.peak_kb = max(self.peak_kb, other.peak_kb)
+        self.worst_wall_ms = max(self.worst_wall_ms, other.worst_wall_ms)
 
 
 def _hungriest(cases: list[Case]) -> list[Case]:
@@ -161,7 +168,7 @@ def _parse_one(seed: int, index: int) -> tuple[Case, int]:
     source, mutant = mutate(rng, _corpus, _max_bytes)
     outcome, detail, items = "refused", "", -1
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     signal.setitimer(signal.ITIMER_REAL, _hard_timeout)
     try:
         parsed = parse_feed(
@@ -176,12 +183,16 @@ def _parse_one(seed: int, index: int) -> tuple[Case, int]:
         outcome, detail = "escaped", traceback.format_exc(limit=-3).strip()
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    ms = (time.perf_counter() - started) * 1000
+    cpu_ms = (time.process_time() - cpu_started) * 1000
+    wall_ms = (time.perf_counter() - started) * 1000
     body_hash = hashlib.blake2b(mutant.body, digest_size=16).digest()
     mark = f"{index}|{mutant.mutation}|{outcome}|{items}|{detail if outcome != 'escaped' else ''}"
     digest = int.from_bytes(hashlib.blake2b(mark.encode() + body_hash, digest_size=16).digest())
     grew_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
-    case = Case(ms, index, source.name, mutant.mutation, len(mutant.body), outcome, detail, grew_kb)
+    case = Case(
+        cpu_ms, index, source.name, mutant.mutation, len(mutant.body), outcome, detail, grew_kb
+    )
+    case.wall_ms = wall_ms
     return case, digest
 
 
@@ -194,6 +205,7 @@ def _run_chunk(task: tuple[int, int, int]) -> FuzzReport:
         report.outcomes[case.outcome] += 1
         report.digest ^= digest
         report.slowest = heapq.nlargest(WORST_SHOWN, [*report.slowest, case])
+        report.worst_wall_ms = max(report.worst_wall_ms, case.wall_ms)
         report.hungriest = _hungriest([*report.hungriest, case])
         if case.outcome not in ("parsed", "refused"):
             report.failures.append(case)
@@ -248,11 +260,15 @@ def _print_report(report: FuzzReport, elapsed: float) -> None:
     print(f"outcomes: {outcomes}")
     print(f"rate: {report.feeds / max(elapsed, 1e-9):.1f} feeds/s over {elapsed:.0f} s")
     print(f"digest: {report.digest:032x}")
-    print("slowest feeds (ms, index, bytes, source, mutation, outcome):")
+    print(
+        f"worst wall-clock: {report.worst_wall_ms:.0f} ms "
+        f"(load average at the end {', '.join(f'{x:.1f}' for x in os.getloadavg())})"
+    )
+    print("slowest feeds (CPU ms, wall ms, index, bytes, source, mutation, outcome):")
     for case in report.slowest:
         print(
-            f"  {case.ms:8.0f}  #{case.index:<7d} {case.size:>9,d}  {case.source}  "
-            f"{case.mutation}  {case.outcome}"
+            f"  {case.ms:8.0f} {case.wall_ms:8.0f}  #{case.index:<7d} {case.size:>9,d}  "
+            f"{case.source}  {case.mutation}  {case.outcome}"
         )
     print("feeds that raised a worker's peak RSS most (MB, index, bytes, source, mutation):")
     for case in report.hungriest:
