@@ -69,17 +69,19 @@ def _fix_mojibake(text: str) -> str:
     return "\n".join(ftfy.fix_text(p, _FTFY_CONFIG) if looks_broken(p) else p for p in lines)
 
 
-def _to_plain(text: str) -> str:
+def _to_plain(text: str) -> tuple[str, bool]:
+    """Plain text, and whether entities in plain text were decoded."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if looks_like_html(text):
-        return html_to_text(text)
+        return html_to_text(text), False
     if "&" in text and _ENTITY.search(text):
         text = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
         # Escaped markup (double-encoded feeds) is markup too: never let tags through.
         if looks_like_html(text):
-            return html_to_text(text)
-    return text
+            return html_to_text(text), True
+        return text, True
+    return text, False
 
 
 def _paragraphs(text: str) -> str:
@@ -113,16 +115,42 @@ def _is_tidy(text: str) -> bool:
     )
 
 
+# Passes of clean-up at most: see clean_text.
+_MAX_PASSES = 3
+
+
 def clean_text(text: str) -> str:
     """Plain NFC text, paragraphs separated by one blank line, lines joined, whitespace
     collapsed, mojibake repaired; ``""`` when nothing readable is left."""
-    text = _to_plain(text)
+    cleaned, heuristic = _clean(text)
+    # Entity decoding and mojibake repair can leave text that calls for them again
+    # ("&amp;amp;", "\x9dÂ\x80" -> "Â€"): repeat until nothing changes (bounded), so
+    # cleaning clean text changes nothing. Most text takes neither step: one pass.
+    passes = 1
+    while heuristic and passes < _MAX_PASSES:
+        again, heuristic = _clean(cleaned)
+        passes += 1
+        if again == cleaned:
+            break
+        cleaned = again
+    return cleaned
+
+
+def _clean(text: str) -> tuple[str, bool]:
+    """One pass of clean_text, and whether it decoded entities or repaired mojibake."""
+    text, heuristic = _to_plain(text)
     unusual = set(_UNUSUAL.findall(text))
     if unusual:
         if not _INVISIBLE_CHARS.isdisjoint(unusual):
             text = _INVISIBLE.sub("", text)
         if not _SUSPECTS.isdisjoint(unusual) and looks_broken(text):
+            heuristic = True
             text = _C1_CONTROLS.sub("", _fix_mojibake(text))
+            # The repair makes characters the first scan never saw ("Â " is a no-break
+            # space, "ï»¿" a BOM): scan again so they are handled like the rest.
+            unusual = set(_UNUSUAL.findall(text))
+            if not _INVISIBLE_CHARS.isdisjoint(unusual):
+                text = _INVISIBLE.sub("", text)
         text = unicodedata.normalize("NFC", text)
         if _PARAGRAPH_SEPARATOR in unusual:
             text = text.replace(_PARAGRAPH_SEPARATOR, "\n\n")
@@ -130,8 +158,8 @@ def clean_text(text: str) -> str:
             text = text.replace(separator, "\n")
     text = text.strip()
     if _SPACES.isdisjoint(unusual) and _is_tidy(text):
-        return text
-    return _paragraphs(text)
+        return text, heuristic
+    return _paragraphs(text), heuristic
 
 
 def strip_invisible(text: str) -> str:
@@ -143,4 +171,14 @@ def strip_invisible(text: str) -> str:
 
 def clean_line(text: str) -> str:
     """Like ``clean_text`` but on one line: for titles, names and labels."""
-    return " ".join(clean_text(text).split())
+    line = " ".join(clean_text(text).split())
+    # Paragraphs joined into one line are one context for mojibake repair, which may then
+    # read them differently: settle it (bounded), so cleaning a clean line changes nothing.
+    for _ in range(_MAX_PASSES - 1):
+        if _SUSPECTS.isdisjoint(line) and "&" not in line:
+            break
+        again = " ".join(clean_text(line).split())
+        if again == line:
+            break
+        line = again
+    return line

@@ -117,6 +117,12 @@ class Mention:
         """The same mention with another label (cheaper than ``dataclasses.replace``)."""
         if label == self.label:
             return self
+        if self.article and label != "LOCATION":
+            # Only a place's span keeps its "the": relabelled, the span is the name alone.
+            name = self.name
+            return Mention(
+                self.start + 1, self.end, self.end_char - len(name), self.end_char, label, name
+            )
         return Mention(
             self.start, self.end, self.start_char, self.end_char, label, self.text, self.article
         )
@@ -247,6 +253,23 @@ def _parts(span: Any) -> list[Any]:
     return [Span(span.doc, p.start, p.end, label=span.label) for p in parts if len(p)]
 
 
+def _space_parts(span: Any) -> list[Any]:
+    """A span cut at whitespace tokens (a paragraph break, a run of spaces): a name never
+    runs across one, and a mention's offsets must give back its name, whose spacing is one
+    space between words. The model sometimes runs two names together over such a token."""
+    if not any(token.is_space for token in span):
+        return [span]
+    parts, start = [], span.start
+    for token in span:
+        if token.is_space:
+            if token.i > start:
+                parts.append(Span(span.doc, start, token.i, label=span.label))
+            start = token.i + 1
+    if start < span.end:
+        parts.append(Span(span.doc, start, span.end, label=span.label))
+    return parts
+
+
 def mentions_from_doc(
     doc: Any, rules: Rules = ALL_RULES, ents: Sequence[Any] | None = None
 ) -> list[Mention]:
@@ -256,6 +279,7 @@ def mentions_from_doc(
     found = (
         clean_span(part, rules)
         for ent in (doc.ents if ents is None else ents)
-        for part in split(ent)
+        for piece in _space_parts(ent)
+        for part in split(piece)
     )
     return [m for m in found if m is not None]

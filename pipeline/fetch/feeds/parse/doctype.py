@@ -37,6 +37,7 @@ _CHAR_REF = re.compile(r"&#(?:\d+|x[0-9A-Fa-f]+);")
 _HAS_DOCTYPE = re.compile(rb"<!doctype", re.I)
 _ENTITY_NAME = re.compile(r"<!ENTITY\s+([^\s%]\S*)")
 _PREDEFINED = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_UTF8_BOM_AS_LATIN1 = codecs.BOM_UTF8.decode("latin-1")
 
 
 def _wide_codec(body: bytes) -> str | None:
@@ -55,9 +56,12 @@ def _skip_quoted(text: str, i: int) -> int:
     return len(text) if end < 0 else end + 1
 
 
-def _doctype_span(text: str) -> tuple[int, int, int | None, int | None] | None:
-    """Find the DOCTYPE in the prolog: (start, end, subset_start, subset_end), or None."""
-    i, n = 0, len(text)
+def _doctype_span(text: str, i: int = 0) -> tuple[int, int, int | None, int | None] | None:
+    """Find the DOCTYPE in the prolog from ``i`` on: (start, end, subset_start,
+    subset_end), or None."""
+    n = len(text)
+    if i == 0 and text.startswith(_UTF8_BOM_AS_LATIN1):
+        i = len(_UTF8_BOM_AS_LATIN1)  # a UTF-8 body is read as Latin-1 here: skip its BOM
     while i < n:
         if text[i] in " \t\r\n\ufeff":
             i += 1
@@ -131,9 +135,20 @@ def _neutralise_text(text: str) -> tuple[str, list[str]] | None:
         # rewriting recognises and keeps.
         lines = "".join(f'<!ENTITY {n} "{v}">\n' for n, v in entities)
         replacement += f" [\n{lines}]"
-    rest = text[end:]
+    declared = set(_ENTITY_NAME.findall(subset))
+    # A second DOCTYPE makes the document ill-formed, but a parser may still read its
+    # entities (a billion laughs behind a harmless first DOCTYPE): any further DOCTYPE in
+    # the prolog goes whole, and its entities count as dropped.
+    pieces, position = [], end
+    while (extra := _doctype_span(text, position)) is not None:
+        extra_start, extra_end, extra_subset_start, extra_subset_end = extra
+        pieces.append(text[position:extra_start])
+        if extra_subset_start is not None:
+            declared |= set(_ENTITY_NAME.findall(text[extra_subset_start:extra_subset_end]))
+        position = extra_end
+    rest = "".join(pieces) + text[position:]
     kept = {name for name, _ in entities} | _PREDEFINED
-    dropped = sorted(set(_ENTITY_NAME.findall(subset)) - kept)
+    dropped = sorted(declared - kept)
     used: list[str] = []
     if dropped:
         # A reference to an entity that no longer exists would make the document

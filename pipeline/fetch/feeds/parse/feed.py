@@ -19,6 +19,7 @@ from typing import Any
 import feedparser
 
 from pipeline.errors import PermanentFetchError
+from pipeline.fetch.feeds.parse.budget import check_budget
 from pipeline.fetch.feeds.parse.doctype import neutralise, neutralise_doctype
 from pipeline.fetch.feeds.parse.jsonfeed import looks_like_json, parse_json_feed
 from pipeline.fetch.feeds.parse.sanitize import clean_html, plain_text, safe_link
@@ -219,6 +220,7 @@ def parse_feed(
     content_hash = hashlib.sha256(body).hexdigest()
     if not body.strip():
         raise PermanentFetchError("malformed feed: the body is empty", url=feed_url)
+    check_budget(body, feed_url=feed_url)
     if looks_like_json(body):
         parsed = parse_json_feed(body, feed_url=feed_url, fetched=fetched)
         return ParsedFeed(

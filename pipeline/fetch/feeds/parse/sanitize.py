@@ -125,5 +125,9 @@ def safe_link(link: str | None, base: str) -> str | None:
     """``link`` made absolute against ``base`` if it is http(s), else None."""
     if not link:
         return None
-    absolute = urljoin(base, link.strip())
-    return absolute if urlsplit(absolute).scheme in ("http", "https") else None
+    try:
+        absolute = urljoin(base, link.strip())
+        scheme = urlsplit(absolute).scheme
+    except ValueError:  # "http://[::1" and the like: urllib refuses what it cannot split
+        return None
+    return absolute if scheme in ("http", "https") else None
