@@ -62,8 +62,12 @@ def _page_date(value: str | None) -> str | None:
 def _canonical(declared: str | None, final_url: str) -> str | None:
     if not declared:
         return None
-    absolute = urljoin(final_url, declared)
-    if urlsplit(absolute).scheme not in ("http", "https"):
+    try:
+        absolute = urljoin(final_url, declared)
+        scheme = urlsplit(absolute).scheme
+    except ValueError:  # "http://[::1" and the like: a page's bad link never costs its text
+        return None
+    if scheme not in ("http", "https"):
         return None
     return absolute if same_site(absolute, final_url) else None
 

@@ -97,3 +97,21 @@ def test_text_source_of_items_that_needed_no_page() -> None:
     assert (whole.text_source, whole.page_error) == ("feed", None)
     title_only = RawItem(source="s", kind="feed", text="Budget agreed", title="Budget agreed")
     assert normalize_item(title_only).text_source == "title"
+
+
+def test_a_canonical_link_urllib_cannot_split_is_dropped_not_raised() -> None:
+    """A page declaring rel=canonical "http://[::1" keeps its article, without the link."""
+    from pipeline.fetch.pages.extract import ExtractedPage
+    from pipeline.fetch.pages.metadata import PageMetadata
+    from pipeline.fetch.pages.result import page_item
+    from pipeline.models import RawItem
+
+    item = RawItem(source="https://feed.example/rss", kind="feed", text="Short.", title="T")
+    page = ExtractedPage(
+        text="A much longer body of the article, in words enough to be kept.",
+        metadata=PageMetadata(canonical_url="http://[::1/story"),
+    )
+    kept = page_item(item, page, "https://news.example/story")
+    assert kept is not None
+    assert kept.text_source == "page"
+    assert kept.page_canonical_url is None
