@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Literal
 
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 __all__ = ["PoolKind", "extract_pool", "run_pages", "start_fetcher_process"]
 
 PoolKind = Literal["process", "thread"]
+
+# back-off between restarts when Redis goes away (the worker's, pipeline/workers/start.py)
+_FIRST_WAIT = 1.0
+_LONGEST_WAIT = 30.0
+_HEALTHY_RUN = 60.0  # a run this long was healthy: the next wait starts from 1 s again
 
 
 def extract_pool(kind: PoolKind = "thread", workers: int | None = None) -> Executor:
@@ -39,18 +45,44 @@ def run_pages(
     stop: threading.Event | None = None,
     pool: PoolKind = "thread",
 ) -> FetcherSummary:
-    """Fetch pages until stopped (or, with ``burst``, until no page work is left)."""
+    """Fetch pages until stopped (or, with ``burst``, until no page work is left).
+
+    When Redis goes away the fetcher starts again, waiting 1 s, 2 s, ... up to 30 s between
+    attempts, like the worker: pages claimed meanwhile return to the frontier when their
+    lease runs out. A burst run stops at the first Redis error instead."""
+    import structlog
     from redis import Redis
+    from redis.exceptions import RedisError
 
-    from pipeline.fetch.pages.fetcher import PageFetcher
+    from pipeline.connection import redacted
+    from pipeline.fetch.pages.fetcher import FetcherSummary, PageFetcher
 
-    redis = Redis.from_url(settings.redis_url)
-    executor = extract_pool(pool)
-    try:
-        return PageFetcher(settings, redis, extract_pool=executor).run(burst=burst, stop=stop)
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
-        redis.close()
+    stop = stop or threading.Event()
+    wait = _FIRST_WAIT
+    while True:
+        redis = Redis.from_url(settings.redis_url)
+        executor = extract_pool(pool)
+        started = time.monotonic()
+        try:
+            return PageFetcher(settings, redis, extract_pool=executor).run(burst=burst, stop=stop)
+        except RedisError as exc:
+            if burst:
+                raise
+            structlog.get_logger().warning(
+                "pages_fetcher_restarting",
+                reason="Redis unavailable",
+                error=str(exc),
+                redis=redacted(settings.redis_url),
+                wait_seconds=wait,
+            )
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+            redis.close()
+        if time.monotonic() - started > _HEALTHY_RUN:
+            wait = _FIRST_WAIT
+        if stop.wait(wait):
+            return FetcherSummary()
+        wait = min(wait * 2, _LONGEST_WAIT)
 
 
 def _watch_parent(parent: int, stop: threading.Event) -> None:
