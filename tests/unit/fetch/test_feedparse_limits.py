@@ -113,3 +113,39 @@ def test_a_billion_laughs_is_not_expanded_however_the_doctype_is_hidden(prolog: 
     feed = parse_feed(body, feed_url=FEED_URL, content_type=XML)
     assert feed.warning is not None and "entities not expanded: l9" in feed.warning
     assert [item.title for item in feed.items] == ["a"]
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        b'<?xml version="1.0" encoding="iso-8859-',  # as the fuzz bench cut and repeated it
+        '<?xml version="1.0" encoding="utf-16b'.encode("utf-16-be"),
+    ],
+)
+def test_a_first_line_of_repeated_declarations_is_refused(declaration: bytes) -> None:
+    """Found by bench/fuzz_feeds.py --count 100000 --seed 2: 100-190 KB of unfinished XML
+    declarations kept feedparser's encoding regex busy past 30 s."""
+    with pytest.raises(PermanentFetchError, match="encoding declarations on its first line"):
+        parse_feed(declaration * 2500, feed_url=FEED_URL, content_type=None)
+
+
+def test_a_long_first_line_whose_declaration_never_ends_is_refused() -> None:
+    """No "?>": the same regex tries every quote of the line (2 s for 137 KB)."""
+    body = b'<?xml version="1.0" encoding="utf-8"><rss><channel>' + b'<title a="b">x</title>' * 4900
+    with pytest.raises(PermanentFetchError, match="XML declaration never ends"):
+        parse_feed(body, feed_url=FEED_URL, content_type=None)
+
+
+def test_a_feed_on_one_line_with_its_declaration_still_parses() -> None:
+    """Minified feeds are common: one long line with one finished declaration is fine."""
+    items = "".join(
+        f"<item><title>Story {n}</title><link>https://gazette.example/{n}</link></item>"
+        for n in range(1500)
+    )
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Gazette</title>{items}</channel></rss>"
+    ).encode()
+    assert b"\n" not in body
+    feed = parse_feed(body, feed_url=FEED_URL, content_type=XML)
+    assert len(feed.items) == 1500

@@ -20,8 +20,10 @@ __all__ = [
     "MAX_ATTRIBUTES",
     "MAX_BODY_BYTES",
     "MAX_EQUALS",
+    "MAX_FIRST_LINE_ENCODINGS",
     "MAX_MARKUP",
     "MAX_TAG_BYTES",
+    "MAX_UNFINISHED_DECLARATION_LINE",
     "check_budget",
 ]
 
@@ -42,6 +44,16 @@ _CROWDED_TAG = re.compile(rb"<(?:[^<>=]*+=){%d}" % (MAX_ATTRIBUTES + 1))
 # time feedparser hands it the next 64 KB, so a 12 MB attribute cost over a second.
 MAX_TAG_BYTES = 1024 * 1024
 _LONG_TAG = re.compile(rb"<[^<>]{%d}" % MAX_TAG_BYTES)
+# feedparser reads the declared encoding with a regex anchored at the start of the body
+# whose backtracking grows with the cube of the number of "encoding=" on the first line
+# (100 KB of repeated, unfinished declarations took over 30 s): a real feed has one.
+MAX_FIRST_LINE_ENCODINGS = 4
+_ENCODING_ATTRIBUTE = re.compile(rb"\x00?".join(bytes([c]) for c in b"encoding") + rb"\x00?=")
+# The same regex backtracks over every quote of the first line when the declaration has no
+# "?>" (2 s for 137 KB): such a line is refused past this length (a short one costs little).
+MAX_UNFINISHED_DECLARATION_LINE = 4096
+_DECLARATION_START = re.compile(rb"(?:\xef\xbb\xbf|\xfe\xff|\xff\xfe)?[\s\x00]*<\x00?\?")
+_DECLARATION_END = re.compile(rb"\?\x00?>")
 
 
 def check_budget(body: bytes, *, feed_url: str) -> None:
@@ -64,6 +76,25 @@ def check_budget(body: bytes, *, feed_url: str) -> None:
     if equals > MAX_EQUALS:
         raise PermanentFetchError(
             f"feed too large to parse: {equals:,} attributes, over the {MAX_EQUALS:,} limit",
+            url=feed_url,
+        )
+    end = body.find(b"\n")
+    first_line = body if end < 0 else body[:end]  # in UTF-16 too: "\n" is one of its bytes
+    encodings = len(_ENCODING_ATTRIBUTE.findall(first_line))
+    if encodings > MAX_FIRST_LINE_ENCODINGS:
+        raise PermanentFetchError(
+            f"malformed feed: {encodings:,} encoding declarations on its first line "
+            "(an XML declaration is written once, at the start)",
+            url=feed_url,
+        )
+    if (
+        len(first_line) > MAX_UNFINISHED_DECLARATION_LINE
+        and _DECLARATION_START.match(first_line)
+        and not _DECLARATION_END.search(first_line)
+    ):
+        raise PermanentFetchError(
+            "malformed feed: its XML declaration never ends (no ?> on a first line of "
+            f"{len(first_line):,} bytes)",
             url=feed_url,
         )
     long_tag = _LONG_TAG.search(body)
