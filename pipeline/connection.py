@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from redis import Redis
@@ -10,7 +11,7 @@ from redis.retry import Retry
 
 from pipeline.settings import Settings
 
-__all__ = ["open_redis", "redacted"]
+__all__ = ["ReconnectBackoff", "open_redis", "redacted"]
 
 
 def open_redis(settings: Settings) -> Redis:
@@ -36,3 +37,23 @@ def redacted(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
     return parts._replace(netloc=netloc).geturl()
+
+
+class ReconnectBackoff:
+    """How long a long-running loop waits before it starts again when Redis goes away:
+    1 s, 2 s, ... up to 30 s; after a run that lasted a minute, from 1 s again."""
+
+    FIRST = 1.0
+    LONGEST = 30.0
+    HEALTHY_RUN = 60.0
+
+    def __init__(self) -> None:
+        self._wait = self.FIRST
+
+    def next_wait(self, started: float) -> float:
+        """The wait after a run that began at ``started`` (time.monotonic())."""
+        if time.monotonic() - started > self.HEALTHY_RUN:
+            self._wait = self.FIRST
+        wait = self._wait
+        self._wait = min(wait * 2, self.LONGEST)
+        return wait

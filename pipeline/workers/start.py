@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from pipeline.connection import open_redis, redacted
+from pipeline.connection import ReconnectBackoff, open_redis, redacted
 from pipeline.fetch.pages.frontier import Frontier
 from pipeline.fetch.pages.service import start_fetcher_process
 from pipeline.ops.metrics import serve_metrics
@@ -31,10 +31,6 @@ __all__ = ["run_worker"]
 
 log = structlog.get_logger()
 _FETCHER_STOP_SECONDS = 60
-_FIRST_WAIT = 1.0
-_LONGEST_WAIT = 30.0
-# a work loop that ran this long was healthy: the next restart waits the shortest time again
-_HEALTHY_RUN = 60.0
 
 
 def _make_worker(
@@ -117,7 +113,7 @@ def _work(
     """RQ's work loop, started again with back-off when Redis goes away; returns whether
     it did any work and whether a signal stopped it."""
     worked = False
-    wait = _FIRST_WAIT
+    backoff = ReconnectBackoff()
     while True:
         started = time.monotonic()
         worker = None
@@ -132,8 +128,7 @@ def _work(
             return worked, True
         if burst and _drained(settings, names):
             return worked, False
-        if time.monotonic() - started > _HEALTHY_RUN:
-            wait = _FIRST_WAIT
+        wait = backoff.next_wait(started)
         log.warning(
             "worker_restarting",
             reason="Redis unavailable",
@@ -142,7 +137,6 @@ def _work(
         )
         if stop.wait(wait):
             return worked, True
-        wait = min(wait * 2, _LONGEST_WAIT)
 
 
 def _pages_on(settings: Settings, pages: bool | None) -> bool:

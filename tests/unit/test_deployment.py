@@ -198,12 +198,12 @@ def _undo_allowed(
         command = ci.get("command", [])
         host, port = _option(command, "--host"), _option(command, "--port")
         if host == "127.0.0.1" and port.isdigit():
+            # the values after --host and --port become production's; all else must match
+            prod_command = prod.get("command", [])
             ci["command"] = [
-                {"--host": _option(prod.get("command", []), "--host"),
-                 "--port": _option(prod.get("command", []), "--port")}.get(previous, part)
-                if previous in ("--host", "--port") else part
+                _option(prod_command, previous) if previous in ("--host", "--port") else part
                 for previous, part in zip(["", *command], command, strict=False)
-            ]  # fmt: skip
+            ]
         else:
             problems.append("the status page does not listen on 127.0.0.1 and a port of its own")
     env, prod_env = ci.get("environment", {}), prod.get("environment", {})

@@ -22,11 +22,6 @@ __all__ = ["PoolKind", "extract_pool", "run_pages", "start_fetcher_process"]
 
 PoolKind = Literal["process", "thread"]
 
-# back-off between restarts when Redis goes away (the worker's, pipeline/workers/start.py)
-_FIRST_WAIT = 1.0
-_LONGEST_WAIT = 30.0
-_HEALTHY_RUN = 60.0  # a run this long was healthy: the next wait starts from 1 s again
-
 
 def extract_pool(kind: PoolKind = "thread", workers: int | None = None) -> Executor:
     """Where extraction runs: threads (the default: extraction and fetching share one core,
@@ -54,11 +49,11 @@ def run_pages(
     from redis import Redis
     from redis.exceptions import RedisError
 
-    from pipeline.connection import redacted
+    from pipeline.connection import ReconnectBackoff, redacted
     from pipeline.fetch.pages.fetcher import FetcherSummary, PageFetcher
 
     stop = stop or threading.Event()
-    wait = _FIRST_WAIT
+    backoff = ReconnectBackoff()
     while True:
         redis = Redis.from_url(settings.redis_url)
         executor = extract_pool(pool)
@@ -68,6 +63,7 @@ def run_pages(
         except RedisError as exc:
             if burst:
                 raise
+            wait = backoff.next_wait(started)
             structlog.get_logger().warning(
                 "pages_fetcher_restarting",
                 reason="Redis unavailable",
@@ -78,11 +74,8 @@ def run_pages(
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
             redis.close()
-        if time.monotonic() - started > _HEALTHY_RUN:
-            wait = _FIRST_WAIT
         if stop.wait(wait):
             return FetcherSummary()
-        wait = min(wait * 2, _LONGEST_WAIT)
 
 
 def _watch_parent(parent: int, stop: threading.Event) -> None:
