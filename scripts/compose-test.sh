@@ -575,6 +575,10 @@ phase_upgrade() {
     old=$(containers worker | sort | xargs)
     mv "$RUN/staging/upgrade" "$RUN/inbox/upgrade"
     probe wait-busy 1 --timeout 120 >/dev/null
+    local id
+    for id in $old; do # the old containers are removed with their logs: keep them
+        $DOCKER logs -f -t "$id" >"$RUN/logs/old-worker-${id:0:12}.log" 2>&1 &
+    done
     t0=$(date +%s)
     compose up -d --no-build --no-deps --force-recreate --scale worker=3 worker \
         >"$RUN/logs/upgrade.log" 2>&1 || { cat "$RUN/logs/upgrade.log" >&2; fail "upgrade failed"; }
@@ -584,8 +588,13 @@ phase_upgrade() {
     died=$($DOCKER events --since "$t0" --until "$(($(date +%s) + 1))" --filter type=container \
         --filter event=die --format '{{.ID}} {{index .Actor.Attributes "exitCode"}}' |
         grep -F -f <(tr ' ' '\n' <<<"$old") || true)
-    [[ $(wc -l <<<"$died") == 3 && -z $(awk '$2 != 0' <<<"$died") ]] ||
+    if [[ $(wc -l <<<"$died") != 3 || -n $(awk '$2 != 0' <<<"$died") ]]; then
+        for id in $old; do
+            printf -- '--- logs of old worker %s (last 40 lines)\n' "${id:0:12}" >&2
+            tail -n 40 "$RUN/logs/old-worker-${id:0:12}.log" >&2
+        done
         fail "old workers did not all exit 0 (137: killed at the end of stop_grace_period): $died"
+    fi
     probe wait --since "$RUN/upgrade.json" --new 500 --items 500 --timeout 300 >/dev/null
     probe check-once
     wait_healthy $((SERVICES + 2)) 240

@@ -28,6 +28,7 @@ __all__ = ["hosts", "pages"]
 def pages(ctx: click.Context, burst: bool, extract_in: str) -> None:
     """Fetch the pages of queued links politely (robots.txt, per-host limits) and put the
     articles on the ingest queue. `pipeline worker` runs this too, unless --no-pages."""
+    stop = stop_on_signals()  # before the imports: a container's PID 1 ignores unhandled SIGTERM
     from pipeline.fetch.pages.service import run_pages
     from pipeline.ops.metrics import serve_metrics
 
@@ -36,7 +37,6 @@ def pages(ctx: click.Context, burst: bool, extract_in: str) -> None:
     if not settings.pages:
         raise click.UsageError("PIPELINE_PAGES is off: page fetching is disabled")
     serve_metrics(redis, settings)
-    stop = stop_on_signals()
     started = time.monotonic()
     summary = run_pages(
         settings, burst=burst, stop=stop, pool="thread" if extract_in == "thread" else "process"

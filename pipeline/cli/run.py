@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import structlog
 from tqdm import tqdm
 
 from pipeline.cli.app import cli, connect, get_settings
@@ -20,6 +21,8 @@ from pipeline.signals import stop_on_signals
 from pipeline.streams import latest_entries
 
 __all__ = ["demo", "local_redis", "replay", "worker"]
+
+log = structlog.get_logger()
 
 _paths = click.argument(
     "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
@@ -107,6 +110,10 @@ def worker(
     """Run an RQ worker for the pipeline's queues (models load once, before any fork),
     and the page fetcher beside it. With --burst it stops once the ingest and page queues
     are empty and no page is in flight."""
+    # before the seconds of imports and model loading: as a container's PID 1, a process
+    # with no SIGTERM handler ignores the signal and is killed at the end of its grace period
+    stop = stop_on_signals()
+    log.info("worker_starting")
     from pipeline.workers.start import run_worker  # spaCy: only the commands that enrich
 
     settings = get_settings(ctx, enrich=enrich)
@@ -120,6 +127,7 @@ def worker(
         queues=list(queues) or None,
         fork=fork,
         pages=pages,
+        stop=stop,
     )
 
 

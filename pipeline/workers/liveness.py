@@ -50,13 +50,25 @@ class _Liveness:
 
     abandoned_after = 45
     stopped_by_signal = False
+    # set by the process's own SIGTERM/SIGINT handler, which is in place until RQ's loop
+    # installs RQ's: a signal in between (bootstrap, scheduler start) must still count
+    stop_event: threading.Event | None = None
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return self.abandoned_after
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         self.stopped_by_signal = True
+        if self.stop_event is not None:
+            self.stop_event.set()
         super().request_stop(signum, frame)  # type: ignore[misc]
+
+    def _install_signal_handlers(self) -> None:
+        super()._install_signal_handlers()  # type: ignore[misc]
+        if self.stop_event is not None and self.stop_event.is_set():
+            # the loop checks this before it takes its first job, and tears down on the way out
+            self.stopped_by_signal = True
+            self._stop_requested = True
 
 
 class LiveWorker(_Liveness, SimpleWorker):

@@ -13,6 +13,7 @@ import structlog
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
+from rq.exceptions import StopRequested
 from rq.serializers import JSONSerializer
 
 from pipeline.connection import ReconnectBackoff, open_redis, redacted
@@ -34,7 +35,7 @@ _FETCHER_STOP_SECONDS = 60
 
 
 def _make_worker(
-    settings: Settings, names: Sequence[str], fork: bool
+    settings: Settings, names: Sequence[str], fork: bool, stop: threading.Event
 ) -> LiveWorker | ForkingLiveWorker:
     # RQ gets its own client: it raises the socket timeout for its blocking dequeue,
     # while the jobs' writes keep the short PIPELINE_REDIS_TIMEOUT
@@ -47,6 +48,7 @@ def _make_worker(
         **worker_options(settings),
     )
     worker.abandoned_after = settings.worker_abandoned_after
+    worker.stop_event = stop
     if isinstance(worker, LiveWorker):
         worker.heartbeat_every = settings.worker_heartbeat
     return worker
@@ -69,6 +71,7 @@ def run_worker(
     queues: Sequence[str] | None = None,
     fork: bool = False,
     pages: bool | None = None,
+    stop: threading.Event | None = None,
 ) -> bool:
     """Run an RQ worker on the pipeline's queues until SIGTERM/SIGINT (or, with
     ``burst``, until the queues are empty); returns whether it did any work.
@@ -80,16 +83,25 @@ def run_worker(
     empty and no page is in flight. When Redis goes away the work loop is started again,
     waiting 1 s, 2 s, ... up to 30 s between attempts; a job that was running is re-run by
     RQ once seen abandoned.
+
+    ``stop`` is the event SIGTERM/SIGINT set; pass one whose handler is already installed
+    so a signal that comes while the models load is not lost (a container's PID 1 ignores
+    SIGTERM while it has no handler). A signal before RQ's loop starts ends the worker
+    without taking a job.
     """
+    stop = stop if stop is not None else stop_on_signals()
     init_runtime(settings, redis)
     serve_metrics(redis, settings)
+    if stop.is_set():
+        log.info("worker_stopped_before_start")
+        return False
     names = list(queues) if queues else [settings.queue_name]
     fetcher = None
     # in burst mode with no page work at all, the fetcher would only start and stop
     if _pages_on(settings, pages) and not (burst and Frontier(redis, settings).depth().empty):
         fetcher = start_fetcher_process(settings, burst=burst)
     try:
-        did_work, stopped = _work(settings, names, burst=burst, fork=fork)
+        did_work, stopped = _work(settings, names, burst=burst, fork=fork, stop=stop)
         while burst and fetcher is not None and not stopped:
             # pages still in flight will add ingest jobs: keep draining until the fetcher,
             # which exits once no page work is left, has gone; then one last drain
@@ -97,7 +109,7 @@ def run_worker(
             if not alive:
                 fetcher.join()
             time.sleep(0.2 if alive else 0)
-            more, stopped = _work(settings, names, burst=burst, fork=fork)
+            more, stopped = _work(settings, names, burst=burst, fork=fork, stop=stop)
             did_work = did_work or more
             if not alive:
                 break
@@ -108,22 +120,32 @@ def run_worker(
 
 
 def _work(
-    settings: Settings, names: Sequence[str], *, burst: bool, fork: bool
+    settings: Settings,
+    names: Sequence[str],
+    *,
+    burst: bool,
+    fork: bool,
+    stop: threading.Event,
 ) -> tuple[bool, bool]:
     """RQ's work loop, started again with back-off when Redis goes away; returns whether
     it did any work and whether a signal stopped it."""
     worked = False
     backoff = ReconnectBackoff()
-    while True:
+    while not stop.is_set():
         started = time.monotonic()
         worker = None
         try:
-            worker = _make_worker(settings, names, fork)
+            worker = _make_worker(settings, names, fork, stop)
             worked |= bool(worker.work(burst=burst, with_scheduler=True, logging_level="WARNING"))
         except RedisError as exc:  # raised outside RQ's loop: start-up, teardown
             log.warning("worker_redis_error", error=str(exc))
+        except StopRequested:
+            # RQ's handler fired between its installation and its loop: RQ did not tear
+            # down, so its scheduler child would outlive (and block the exit of) this one
+            if worker is not None:
+                _teardown_quietly(worker)
         # RQ's signal handlers belong to the loop that just ended
-        stop = stop_on_signals(threading.Event())
+        stop_on_signals(stop)
         if (worker is not None and worker.stopped_by_signal) or stop.is_set():
             return worked, True
         if burst and _drained(settings, names):
@@ -137,6 +159,14 @@ def _work(
         )
         if stop.wait(wait):
             return worked, True
+    return worked, True
+
+
+def _teardown_quietly(worker: LiveWorker | ForkingLiveWorker) -> None:
+    try:
+        worker.teardown()  # type: ignore[no-untyped-call]
+    except RedisError as exc:
+        log.warning("worker_redis_error", error=str(exc))
 
 
 def _pages_on(settings: Settings, pages: bool | None) -> bool:
