@@ -33,13 +33,14 @@ PROJECT=news-pipeline-ci-$$
 BASE_IMAGE=news-pipeline-base:ci
 PIPELINE_IMAGE=news-pipeline:ci
 REDIS_IMAGE=news-pipeline-redis:ci
+PROMETHEUS_IMAGE=news-pipeline-prometheus:ci
 DOCKER=/usr/bin/docker # Debian's client, the same version as its daemon
 PY=$ROOT/.venv/bin/python
 PIPELINE=$ROOT/.venv/bin/pipeline
 GENERATED=1000 # articles replayed in and outside containers for the throughput figures
 
 PHASES=(engine base_image wheelhouse images preflight up feeds replay scale_and_metrics
-    worker_kill redis_recreate upgrade stop outside)
+    monitoring worker_kill redis_recreate upgrade stop outside)
 
 unset COMPOSE_FILE COMPOSE_PROJECT_NAME COMPOSE_PROFILES DOCKER_CONTEXT
 
@@ -169,7 +170,8 @@ teardown() {
             compose down -v --rmi local -t 30 >"$RUN/logs/down.log" 2>&1 ||
             left+=("docker-compose down failed: $(tail -n 3 "$RUN/logs/down.log")")
         [[ -z $(containers) ]] || left+=("containers: $(containers | tr '\n' ' ')")
-        $DOCKER image rm -f "$PIPELINE_IMAGE" "$REDIS_IMAGE" "$BASE_IMAGE" >/dev/null 2>&1
+        $DOCKER image rm -f "$PIPELINE_IMAGE" "$REDIS_IMAGE" "$PROMETHEUS_IMAGE" "$BASE_IMAGE" \
+            >/dev/null 2>&1
         $DOCKER image prune -f >/dev/null 2>&1
     fi
     if [[ -n $DOCKERD_PID ]]; then
@@ -315,18 +317,25 @@ build_image() { # tag, Dockerfile, context
 phase_images() {
     build_image "$PIPELINE_IMAGE" "$ROOT/.ci/pipeline.Dockerfile" "$RUN/context"
     build_image "$REDIS_IMAGE" "$ROOT/.ci/redis.Dockerfile" "$RUN/context-redis"
+    # Debian's Prometheus binary, as check.sh's monitoring tests unpack it (never installed)
+    local prometheus
+    prometheus=$(bash "$ROOT/scripts/prometheus-for-tests.sh") || fail "no Debian prometheus package"
+    mkdir -p "$RUN/context-prometheus"
+    cp "$prometheus/usr/bin/prometheus" "$RUN/context-prometheus/"
+    build_image "$PROMETHEUS_IMAGE" "$ROOT/.ci/prometheus.Dockerfile" "$RUN/context-prometheus"
     $DOCKER image prune -f >/dev/null # the build stage that held the wheelhouse
 }
 
 pick_ports() { # Redis, the 10 worker metrics ports, the scheduler's, the feed server's,
-    # the page fetcher's metrics, the status page
+    # the page fetcher's metrics, the status page, Prometheus; and a loopback address whose
+    # port 53 is free, for the DNS server Prometheus discovers the services with
     "$PY" - <<'EOF'
 import random, socket
 
-def free(port: int) -> bool:
-    with socket.socket() as s:
+def free(port: int, addr: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> bool:
+    with socket.socket(socket.AF_INET, kind) as s:
         try:
-            s.bind(("127.0.0.1", port))
+            s.bind((addr, port))
         except OSError:
             return False
         return True
@@ -334,15 +343,19 @@ def free(port: int) -> bool:
 rng = random.SystemRandom()
 while True:
     base = rng.randrange(20000, 60000, 16)
-    if all(free(p) for p in range(base, base + 15)):
-        print(base, base + 1, base + 11, base + 12, base + 13, base + 14)
+    if all(free(p) for p in range(base, base + 16)):
         break
+while True:
+    dns = f"127.{rng.randrange(1, 255)}.{rng.randrange(0, 255)}.{rng.randrange(1, 255)}"
+    if free(53, dns, socket.SOCK_DGRAM):
+        break
+print(base, base + 1, base + 11, base + 12, base + 13, base + 14, base + 15, dns)
 EOF
 }
 
 phase_preflight() {
     read -r REDIS_PORT WORKER_METRICS_PORT SCHEDULER_METRICS_PORT FEED_PORT PAGES_METRICS_PORT \
-        WEB_PORT < <(pick_ports)
+        WEB_PORT PROMETHEUS_PORT DNS_ADDR < <(pick_ports)
     # the Redis users' passwords (.env in production), new for each run
     read -r REDIS_PIPELINE_PASSWORD REDIS_CONSUMER_PASSWORD REDIS_OPERATOR_PASSWORD < <("$PY" -c \
         'import secrets; print(*(secrets.token_hex(16) for _ in range(3)))')
@@ -353,10 +366,13 @@ phase_preflight() {
     mkdir -p "$RUN/inbox" "$RUN/config"
     cp "$ROOT/config/feeds.txt" "$RUN/config/feeds.txt" # as shipped: comments only
     chmod 755 "$RUN/inbox" "$RUN/config"
+    prometheus_config
     export NP_CI_REDIS_PORT=$REDIS_PORT NP_CI_WORKER_METRICS_PORT=$WORKER_METRICS_PORT \
         NP_CI_SCHEDULER_METRICS_PORT=$SCHEDULER_METRICS_PORT \
         NP_CI_PAGES_METRICS_PORT=$PAGES_METRICS_PORT NP_CI_WEB_PORT=$WEB_PORT \
-        NP_CI_INBOX=$RUN/inbox NP_CI_CONFIG=$RUN/config
+        NP_CI_INBOX=$RUN/inbox NP_CI_CONFIG=$RUN/config \
+        NP_CI_PROMETHEUS_PORT=$PROMETHEUS_PORT NP_CI_PROMETHEUS_CONFIG=$RUN/prometheus \
+        NP_CI_RESOLV_CONF=$RUN/resolv.conf
     # production's file less `name:` (compose v1) and `ports:` (host network)
     bash "$ROOT/scripts/compose-ci-copy.sh" >"$RUN/compose/docker-compose.yml"
     compose config >"$RUN/compose/rendered.yml" 2>"$RUN/logs/config.log" ||
@@ -373,6 +389,25 @@ phase_preflight() {
     networks=$($DOCKER network ls --format '{{.Name}}' | sort | xargs)
     [[ $networks == "host none" ]] || fail "networks before up: $networks (only host and none)"
     say "rendered, compared with production; images local; networks: $networks; Redis on $REDIS_PORT"
+}
+
+prometheus_config() {
+    # monitoring/prometheus/ as shipped, but discovery by SRV records (one per replica's
+    # port; see scripts/ci_dns.py) and every interval 1 s, so a minute of the run is plenty
+    mkdir -p "$RUN/prometheus"
+    cp "$ROOT/monitoring/prometheus/alerts.yml" "$RUN/prometheus/"
+    "$PY" - "$ROOT/monitoring/prometheus/prometheus.yml" "$RUN/prometheus/prometheus.yml" <<'EOF'
+import sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))
+config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+for job in config["scrape_configs"]:
+    for sd in job.get("dns_sd_configs", []):
+        assert sd.pop("type") == "A" and sd.pop("port") == 9100, sd
+        sd.update(type="SRV", refresh_interval="1s")
+yaml.safe_dump(config, open(sys.argv[2], "w"), sort_keys=False)
+EOF
+    printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$DNS_ADDR" >"$RUN/resolv.conf"
+    chmod -R a+rX "$RUN/prometheus" "$RUN/resolv.conf"
 }
 
 started_services() { # an expression of `services`: those up starts (no profile), as rendered
@@ -491,6 +526,58 @@ phase_scale_and_metrics() {
         "[(0.0, None), (0.0, None), (0.0, None), (0.0, None), (1.0, $new.0)]" ]] ||
         fail "not exactly one process reports the pipeline's figures, or they disagree with Redis ($new new): $scraped"
     say "3 workers healthy; each serves its own metrics port ($ports); one process of 5 reports the pipeline's figures, as Redis has them"
+}
+
+phase_monitoring() {
+    # The monitoring profile's Prometheus finds the scaled workers (and the page fetcher and
+    # the scheduler) by DNS, follows a replica coming and going, and has an answer for every
+    # query of the Grafana dashboard; every alert rule loads and evaluates.
+    local url=http://127.0.0.1:$PROMETHEUS_PORT t0 out round
+    "$PY" "$ROOT/scripts/ci_dns.py" --listen "$DNS_ADDR" \
+        --service "worker=$WORKER_METRICS_PORT-$((WORKER_METRICS_PORT + 9))" \
+        --service "pages=$PAGES_METRICS_PORT" --service "scheduler=$SCHEDULER_METRICS_PORT" \
+        >"$RUN/logs/dns.log" 2>&1 &
+    HOST_PIDS+=($!)
+    t0=$(now)
+    compose --profile monitoring up -d --no-build --no-deps prometheus \
+        >"$RUN/logs/prometheus-up.log" 2>&1 || { cat "$RUN/logs/prometheus-up.log" >&2; fail "starting Prometheus failed"; }
+    out=$(probe prom-targets "$url" --count 5 --timeout 120)
+    say "Prometheus discovered 3 workers, the page fetcher and the scheduler in $(since "$t0") s: $out"
+    compose up -d --no-build --no-recreate --scale worker=4 worker >"$RUN/logs/scale4.log" 2>&1 ||
+        { cat "$RUN/logs/scale4.log" >&2; fail "scaling to 4 workers failed"; }
+    t0=$(now)
+    probe prom-targets "$url" --count 6 --timeout 180 >/dev/null
+    say "a 4th worker: scraped $(since "$t0") s after it was started"
+    compose up -d --no-build --no-recreate --scale worker=3 worker >"$RUN/logs/scale3.log" 2>&1 ||
+        { cat "$RUN/logs/scale3.log" >&2; fail "scaling back to 3 workers failed"; }
+    probe prom-targets "$url" --count 5 --timeout 120 >/dev/null
+    say "scaled back to 3 workers: Prometheus follows"
+    # two rounds of what the dashboard shows: a feed that works and one that is gone, items
+    # too short to stand alone (their pages are fetched: refused, 127.0.0.1 is private to
+    # the page fetcher), a bad line (a dead letter), and a consumer group that lags
+    for round in 1 2; do
+        probe feed "$RUN/feeds/short-$round.xml" --base-url "http://127.0.0.1:$FEED_PORT" \
+            --items 3 --first $((round * 1000)) --short
+        printf '%s\n' "http://127.0.0.1:$FEED_PORT/short-$round.xml" \
+            "http://127.0.0.1:$FEED_PORT/gone.xml" >"$RUN/monitoring-feeds-$round.txt"
+        PIPELINE_REDIS_URL=$PIPELINE_URL PIPELINE_FETCH_ALLOW_PRIVATE=true \
+            "$PIPELINE" --log-level ERROR fetch --feeds "$RUN/monitoring-feeds-$round.txt" >/dev/null ||
+            fail "pipeline fetch (round $round) failed"
+        printf '%s\n' "{\"id\": \"monitoring-$round\", \"text\": \"Round $round in Lisbon.\"}" \
+            '{not json' >"$RUN/staging/monitoring-$round.jsonl"
+        mv "$RUN/staging/monitoring-$round.jsonl" "$RUN/inbox/"
+        sleep 3 # a few scrapes between the rounds: increase() needs a counter to move
+    done
+    PIPELINE_REDIS_URL=$REDIS_URL "$PIPELINE" --log-level ERROR consume --group dashboards \
+        --count 2 --compact >/dev/null || fail "pipeline consume --group dashboards failed"
+    out=$(probe prom-dashboard "$url" --timeout 180 \
+        --dashboard "$ROOT/monitoring/grafana/dashboards/news-pipeline.json" \
+        --rules "$ROOT/monitoring/prometheus/alerts.yml")
+    say "$out"
+    figure "monitoring: Prometheus found each scaled worker by DNS; $out"
+    compose --profile monitoring rm -s -f prometheus >"$RUN/logs/prometheus-rm.log" 2>&1 ||
+        { cat "$RUN/logs/prometheus-rm.log" >&2; fail "removing Prometheus failed"; }
+    wait_healthy $((SERVICES + 2)) 120
 }
 
 host_pid() { $DOCKER inspect -f '{{.State.Pid}}' "$1"; }

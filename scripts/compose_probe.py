@@ -5,7 +5,7 @@ Reads never run RQ's registry clean-up (``count`` and ``get_job_ids`` do by defa
 would recover an abandoned job sooner than the deployment itself does.
 
     python scripts/compose_probe.py generate DIR --count 1000 --first 0
-    python scripts/compose_probe.py feed FILE --base-url http://127.0.0.1:8000 --items 5
+    python scripts/compose_probe.py feed FILE --base-url http://127.0.0.1:8000 --items 5 [--short]
     python scripts/compose_probe.py snapshot > before.json
     python scripts/compose_probe.py wait --since before.json --items 1000 --new 1000
     python scripts/compose_probe.py check-once
@@ -14,6 +14,10 @@ would recover an abandoned job sooner than the deployment itself does.
     python scripts/compose_probe.py busy-workers PID...
     python scripts/compose_probe.py job JOB_ID
     python scripts/compose_probe.py flush
+    python scripts/compose_probe.py prom-targets http://127.0.0.1:9090 --count 5
+    python scripts/compose_probe.py prom-dashboard http://127.0.0.1:9090 \
+        --dashboard monitoring/grafana/dashboards/news-pipeline.json \
+        --rules monitoring/prometheus/alerts.yml
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import os
 import random
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
@@ -34,6 +39,7 @@ from xml.sax.saxutils import escape
 
 import markupsafe
 import redis
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from rq import Worker
 from rq.job import Job
@@ -72,10 +78,12 @@ def feed(args: argparse.Namespace) -> None:
     for i in range(args.first, args.first + args.items):
         link = f"{args.base_url}/stories/{i}.html"
         published = format_datetime(datetime.fromtimestamp(now - i * 60, tz=UTC))
+        # --short: a headline and one sentence, as most feeds give: the page is fetched
+        text = f"Story {i} in brief." if args.short else generate_text(rng)
         entries.append(
             f"<item><title>Story {i}</title><link>{escape(link)}</link>"
             f"<guid>{escape(link)}</guid><pubDate>{published}</pubDate>"
-            f"<description>{escape(generate_text(rng))}</description></item>"
+            f"<description>{escape(text)}</description></item>"
         )
     Path(args.file).write_text(
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
@@ -316,6 +324,73 @@ def page(args: argparse.Namespace) -> None:
             sys.exit(f"status page: {title!r} is not on it")
 
 
+def _prometheus(url: str, path: str, **params: str) -> Any:
+    query = urllib.parse.urlencode(params)
+    with urllib.request.urlopen(f"{url}/api/v1/{path}?{query}", timeout=10) as response:
+        body = json.loads(response.read())
+    if body.get("status") != "success":
+        raise RuntimeError(f"Prometheus {path}: {body}")
+    return body["data"]
+
+
+def _until(check: Any, timeout: float, what: str) -> Any:
+    """Call ``check`` until it returns (ok, detail) with ok true; exit 1 with the last
+    detail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ok, detail = check()
+        except (OSError, RuntimeError, ValueError) as exc:
+            ok, detail = False, str(exc)
+        if ok:
+            return detail
+        if time.monotonic() > deadline:
+            sys.exit(f"{what} after {timeout:.0f} s: {detail}")
+        time.sleep(1)
+
+
+def prom_targets(args: argparse.Namespace) -> None:
+    """Wait until Prometheus has discovered exactly ``count`` targets, every one up; print
+    them by discovered name."""
+
+    def check() -> tuple[bool, Any]:
+        active = _prometheus(args.url, "targets", state="active")["activeTargets"]
+        up = [t for t in active if t["health"] == "up"]
+        names = Counter(t["discoveredLabels"].get("__meta_dns_name", "?") for t in up)
+        detail = {"up": len(up), "active": len(active), "by_name": dict(sorted(names.items()))}
+        return len(active) == len(up) == args.count, detail
+
+    print(json.dumps(_until(check, args.timeout, f"not {args.count} targets up")))
+
+
+def prom_dashboard(args: argparse.Namespace) -> None:
+    """Wait until every query of the Grafana dashboard has an answer from Prometheus, and
+    every alert rule of the rule file is loaded and evaluates cleanly."""
+    dashboard = json.loads(Path(args.dashboard).read_text())
+    queries = [
+        (panel["title"], target["expr"])
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+    ]
+    groups = yaml.safe_load(Path(args.rules).read_text())["groups"]
+    rule_count = sum(len(group["rules"]) for group in groups)
+
+    def check() -> tuple[bool, Any]:
+        empty = [
+            f"{title}: {expr}"
+            for title, expr in queries
+            if not _prometheus(args.url, "query", query=expr)["result"]
+        ]
+        groups = _prometheus(args.url, "rules")["groups"]
+        rules = [rule for group in groups for rule in group["rules"]]
+        unhealthy = [r["name"] for r in rules if r.get("health") != "ok"]
+        ok = not empty and len(rules) == rule_count and not unhealthy
+        return ok, {"without data": empty, "rules": len(rules), "unhealthy": unhealthy}
+
+    _until(check, args.timeout, "dashboard queries or alert rules not all answered")
+    print(f"{len(queries)} dashboard queries answered; {rule_count} alert rules loaded, healthy")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -333,6 +408,7 @@ def main() -> None:
     p.add_argument("--base-url", required=True)
     p.add_argument("--items", type=int, default=5)
     p.add_argument("--first", type=int, default=0)
+    p.add_argument("--short", action="store_true", help="headline and one sentence")
     p.set_defaults(run=feed)
     commands.add_parser("snapshot").set_defaults(run=snapshot)
     p = commands.add_parser("wait")
@@ -358,6 +434,17 @@ def main() -> None:
     p.add_argument("job_id")
     p.set_defaults(run=job)
     commands.add_parser("flush").set_defaults(run=flush)
+    p = commands.add_parser("prom-targets")
+    p.add_argument("url")
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--timeout", type=float, default=120)
+    p.set_defaults(run=prom_targets)
+    p = commands.add_parser("prom-dashboard")
+    p.add_argument("url")
+    p.add_argument("--dashboard", required=True)
+    p.add_argument("--rules", required=True)
+    p.add_argument("--timeout", type=float, default=120)
+    p.set_defaults(run=prom_dashboard)
     args = parser.parse_args()
     args.run(args)
 

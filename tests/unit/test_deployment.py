@@ -33,7 +33,11 @@ SAMPLE_CI_ENV = {
     "REDIS_OPERATOR_PASSWORD": "ci-operator",
     "NP_CI_INBOX": "/tmp/news-pipeline-ci/inbox",
     "NP_CI_CONFIG": "/tmp/news-pipeline-ci/config",
+    "NP_CI_PROMETHEUS_PORT": "19123",
+    "NP_CI_PROMETHEUS_CONFIG": "/tmp/news-pipeline-ci/prometheus",
+    "NP_CI_RESOLV_CONF": "/tmp/news-pipeline-ci/resolv.conf",
 }
+CI_PROMETHEUS_IMAGE = "news-pipeline-prometheus:ci"
 # the mount each service may point at the test's own folder instead of the operator's
 CI_MOUNTS = {"replay": "/data/inbox", "scheduler": "/config"}
 CI_HOSTS = ({"redis": "127.0.0.1"}, ["redis:127.0.0.1"])
@@ -170,6 +174,8 @@ def _undo_allowed(
     if ci.get("ports"):
         problems.append("publishes ports on the host network")
     prod.pop("ports", None)
+    if name == "prometheus":
+        return problems + _undo_prometheus(prod, ci)
     if prod.get("profiles"):
         return problems  # not started by compose-test.sh: otherwise as production has it
     for key in ("image", "build"):
@@ -234,6 +240,36 @@ def _undo_allowed(
     return problems
 
 
+def _undo_prometheus(prod: dict[str, Any], ci: dict[str, Any]) -> list[str]:
+    """The monitoring phase's Prometheus: Debian's binary in a local image, listening on
+    127.0.0.1 and a port of its own, reading the test's copy of the config (SRV discovery)
+    and a resolv.conf naming the test's DNS server; all else as production has it."""
+    problems = []
+    if ci.get("image") == CI_PROMETHEUS_IMAGE:
+        ci["image"] = prod.get("image")
+    else:
+        problems.append(f"image is not {CI_PROMETHEUS_IMAGE}")
+    command, prod_command = ci.get("command", []), prod.get("command", [])
+    listen = command[-1] if command else ""
+    port = listen.removeprefix("--web.listen-address=127.0.0.1:")
+    if command[:-1] == prod_command and port.isdigit():
+        ci["command"] = prod_command
+    else:
+        problems.append("command is not production's plus --web.listen-address=127.0.0.1:PORT")
+    prod_sources = {_split_volume(v)[1]: _split_volume(v)[0] for v in prod.get("volumes", [])}
+    volumes = []
+    for volume in ci.get("volumes", []):
+        source, target, mode = _split_volume(volume)
+        if target == "/etc/resolv.conf" and mode == "ro":
+            continue
+        if target == "/etc/prometheus" and mode == "ro":
+            source = prod_sources.get(target, source)
+        volumes.append(":".join(part for part in (source, target, mode) if part))
+    ci["volumes"] = sorted(volumes)
+    prod["volumes"] = sorted(prod.get("volumes", []))
+    return problems
+
+
 def unexplained_differences(
     prod: dict[str, Any], ci: dict[str, Any], *, redis_port: str
 ) -> list[str]:
@@ -273,6 +309,12 @@ def _ci_variant(prod: dict[str, Any], port: str) -> dict[str, Any]:
     for name, service in ci["services"].items():
         service["network_mode"] = "host"
         service.pop("ports", None)
+        if name == "prometheus":
+            service["image"] = CI_PROMETHEUS_IMAGE
+            service["command"] = [*service["command"], "--web.listen-address=127.0.0.1:19123"]
+            service["volumes"] = [
+                v.replace("./monitoring/prometheus", "/tmp/ci/prometheus") for v in service["volumes"]
+            ] + ["/tmp/ci/resolv.conf:/etc/resolv.conf:ro"]
         if service.get("profiles"):
             continue
         service.update(image=f"{name}:ci", network_mode="host", extra_hosts=["redis:127.0.0.1"])
@@ -341,7 +383,14 @@ def _set(path: str, value: Any) -> Any:
         (_set("sink.network_mode", "bridge"), "sink: network_mode is not host"),
         (_set("sink.image", "news-pipeline:ci"), "sink.image"),
         (_set("web.ports", ["127.0.0.1:8080:8080"]), "web: publishes ports"),
-        (_set("prometheus.image", "prom/prometheus:latest"), "prometheus.image"),
+        (_set("prometheus.image", "prom/prometheus:latest"), "prometheus: image"),
+        (_set("prometheus.command", ["--web.listen-address=0.0.0.0:9090"]), "prometheus: command"),
+        (
+            _set("prometheus.volumes", ["/tmp/ci/prometheus:/etc/prometheus:ro", "/tmp/x:/data"]),
+            "prometheus.volumes",
+        ),
+        (_set("prometheus.environment", {"HTTP_PROXY": "http://10.0.0.1"}), "prometheus.environ"),
+        (_set("grafana.image", "grafana/grafana:latest"), "grafana.image"),
     ],
 )
 def test_any_other_difference_is_reported(mutate: Any, expected: str) -> None:
