@@ -569,7 +569,7 @@ phase_monitoring() {
         sleep 3 # a few scrapes between the rounds: increase() needs a counter to move
     done
     PIPELINE_REDIS_URL=$REDIS_URL "$PIPELINE" --log-level ERROR consume --group dashboards \
-        --count 2 --compact >/dev/null || fail "pipeline consume --group dashboards failed"
+        --count 2 >/dev/null || fail "pipeline consume --group dashboards failed"
     out=$(probe prom-dashboard "$url" --timeout 180 \
         --dashboard "$ROOT/monitoring/grafana/dashboards/news-pipeline.json" \
         --rules "$ROOT/monitoring/prometheus/alerts.yml")
