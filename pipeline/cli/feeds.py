@@ -122,10 +122,12 @@ def schedule(
     FEEDS is re-read when it changes (while it is missing, unreadable or lists no usable
     feed, the scheduler says so in its logs and waits); SIGTERM/SIGINT give the fetches in
     flight 3 s, then stop."""
+    # handled from the start (a container's PID 1 ignores an unhandled SIGTERM); once the
+    # scheduler exists, a signal also wakes it
+    stop = stop_on_signals(threading.Event())
     settings = get_settings(ctx, fetch_per_host=per_host)
     redis = connect(settings)
     serve_metrics(redis, settings)
-    stop = threading.Event()
     with open_context(settings, redis) as fetch_ctx:
         scheduler = Scheduler(fetch_ctx, feeds_path, workers=workers, lock_ttl=lock_ttl)
         stop_on_signals(stop, also=scheduler.wake)

@@ -60,10 +60,11 @@ def replay(
     batch_size: int | None,
 ) -> None:
     """Enqueue the articles in files or folders (seed format, .txt, .jsonl)."""
+    # a watcher runs as a service: handle SIGTERM from the start (see `worker`)
+    stop = stop_on_signals() if watch else None
     settings = get_settings(ctx, batch_size=batch_size)
     redis = connect(settings)
-    if watch:
-        stop = stop_on_signals()
+    if stop is not None:
         click.echo(f"watching {', '.join(map(str, paths))} every {interval:g}s (Ctrl-C to stop)")
         total = watch_paths(
             redis,

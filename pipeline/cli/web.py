@@ -27,11 +27,11 @@ def web(ctx: click.Context, host: str, port: int, refresh: int) -> None:
     """Serve the status page: the latest articles with their entities and dates, counters
     and throughput over the last hour, failing feeds and hosts, dead letters, consumer
     groups. Read-only; nothing is loaded from outside the machine."""
+    stop = stop_on_signals()  # before the imports: a container's PID 1 ignores unhandled SIGTERM
     from pipeline.ops.web.server import make_server
 
     settings = get_settings(ctx)
     server = make_server(connect(settings), settings, host, port, refresh)
-    stop = stop_on_signals()
 
     def stop_serving() -> None:
         stop.wait()
