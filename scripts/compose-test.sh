@@ -575,6 +575,8 @@ phase_monitoring() {
         --rules "$ROOT/monitoring/prometheus/alerts.yml")
     say "$out"
     figure "monitoring: Prometheus found each scaled worker by DNS; $out"
+    # the two bad lines were dead letters on purpose; later phases check that none is left
+    for round in 1 2; do probe drop-dead "/monitoring-$round.jsonl" --expect 1; done
     compose --profile monitoring rm -s -f prometheus >"$RUN/logs/prometheus-rm.log" 2>&1 ||
         { cat "$RUN/logs/prometheus-rm.log" >&2; fail "removing Prometheus failed"; }
     wait_healthy $((SERVICES + 2)) 120

@@ -14,6 +14,7 @@ would recover an abandoned job sooner than the deployment itself does.
     python scripts/compose_probe.py busy-workers PID...
     python scripts/compose_probe.py job JOB_ID
     python scripts/compose_probe.py flush
+    python scripts/compose_probe.py drop-dead /monitoring-1.jsonl --expect 1
     python scripts/compose_probe.py prom-targets http://127.0.0.1:9090 --count 5
     python scripts/compose_probe.py prom-dashboard http://127.0.0.1:9090 \
         --dashboard monitoring/grafana/dashboards/news-pipeline.json \
@@ -324,6 +325,23 @@ def page(args: argparse.Namespace) -> None:
             sys.exit(f"status page: {title!r} is not on it")
 
 
+def drop_dead(args: argparse.Namespace) -> None:
+    """Delete the dead letters whose source ends with ``source_suffix`` (a phase's own
+    deliberate bad input), exactly ``expect`` of them: later checks still see any other."""
+    client = _redis()
+    deadline = time.monotonic() + args.timeout
+    while True:  # the replay watcher may not have read the file yet
+        entries = client.xrange(SETTINGS.dead_stream)
+        ours = [eid for eid, f in entries if f.get(b"source", b"").decode().endswith(args.suffix)]
+        if len(ours) >= args.expect or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if len(ours) != args.expect:
+        sys.exit(f"{len(ours)} dead letters from *{args.suffix}, expected {args.expect}")
+    if ours:
+        client.xdel(SETTINGS.dead_stream, *ours)
+
+
 def _prometheus(url: str, path: str, **params: str) -> Any:
     query = urllib.parse.urlencode(params)
     with urllib.request.urlopen(f"{url}/api/v1/{path}?{query}", timeout=10) as response:
@@ -434,6 +452,11 @@ def main() -> None:
     p.add_argument("job_id")
     p.set_defaults(run=job)
     commands.add_parser("flush").set_defaults(run=flush)
+    p = commands.add_parser("drop-dead")
+    p.add_argument("suffix")
+    p.add_argument("--expect", type=int, required=True)
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(run=drop_dead)
     p = commands.add_parser("prom-targets")
     p.add_argument("url")
     p.add_argument("--count", type=int, required=True)
