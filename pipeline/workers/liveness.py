@@ -14,6 +14,9 @@ abandoned job like any failed one.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import threading
 from typing import Any
 
@@ -29,6 +32,9 @@ from pipeline.settings import Settings
 __all__ = ["ForkingLiveWorker", "LiveWorker", "worker_options"]
 
 log = structlog.get_logger()
+
+# RQ's scheduler checks for a stop request every second: 5 s is ample
+SCHEDULER_STOP_SECONDS = 5.0
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:
@@ -62,6 +68,25 @@ class _Liveness:
         if self.stop_event is not None:
             self.stop_event.set()
         super().request_stop(signum, frame)  # type: ignore[misc]
+
+    def stop_scheduler(self) -> None:
+        """Stop RQ's scheduler child, in bounded time. RQ sends SIGTERM and joins with no
+        timeout; a child forked (by RQ's maintenance, which restarts a scheduler whose lock
+        it wins) just as the worker's own SIGTERM arrives still runs the worker's handlers,
+        ignores the signal and loops on, and the worker hung in the join until Docker
+        killed it (compose-test's upgrade phase). The scheduler holds nothing but a lock
+        that expires: after SCHEDULER_STOP_SECONDS it is killed."""
+        process = self.scheduler._process if self.scheduler else None  # type: ignore[attr-defined]
+        if process is None or not process.pid:
+            return
+        with contextlib.suppress(OSError):
+            os.kill(process.pid, signal.SIGTERM)
+        process.join(SCHEDULER_STOP_SECONDS)
+        if process.is_alive():
+            log.warning("rq_scheduler_killed", pid=process.pid, after_s=SCHEDULER_STOP_SECONDS)
+            with contextlib.suppress(OSError):
+                os.kill(process.pid, signal.SIGKILL)
+            process.join(5)
 
     def _install_signal_handlers(self) -> None:
         super()._install_signal_handlers()  # type: ignore[misc]

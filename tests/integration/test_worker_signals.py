@@ -5,6 +5,7 @@ SIGKILLed (exit 137 under compose) instead of exiting 0."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -12,6 +13,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import redis
@@ -19,6 +22,7 @@ import redis
 from bench._ledger import replay, write_articles
 from pipeline.queueing import make_queue
 from pipeline.settings import Settings
+from pipeline.workers.liveness import SCHEDULER_STOP_SECONDS
 from pipeline.workers.start import _make_worker
 from tests.conftest import RedisServer, free_port
 
@@ -128,3 +132,37 @@ def test_a_signal_before_rqs_loop_starts_stops_it_before_its_first_job(
     scheduler = worker.scheduler
     if scheduler is not None and scheduler._process is not None:
         assert not scheduler._process.is_alive()
+
+
+def _deaf_to_sigterm(ready: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    ready.set()
+    time.sleep(120)
+
+
+def test_a_scheduler_child_deaf_to_sigterm_cannot_hang_the_worker(
+    redis_server: RedisServer,
+) -> None:
+    """RQ stops its scheduler child with SIGTERM and waits for it without a limit; a child
+    forked as the worker's own SIGTERM arrives can miss it (it still runs the worker's
+    handlers), and the worker then hung until Docker killed it. The wait is bounded: a
+    child that ignores SIGTERM is killed and the worker goes on stopping."""
+    settings = Settings(redis_url=redis_server.url, enrich=False)
+    worker = _make_worker(settings, [settings.queue_name], False, threading.Event())
+    context = multiprocessing.get_context("fork")
+    ready = context.Event()
+    child = context.Process(target=_deaf_to_sigterm, args=(ready,))
+    child.start()
+    assert ready.wait(10), "the child did not start"
+    worker.scheduler = SimpleNamespace(_process=child)  # as RQ's scheduler holds its process
+    started = time.monotonic()
+    try:
+        worker.stop_scheduler()
+        took = time.monotonic() - started
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join(5)
+    assert not child.is_alive()
+    assert child.exitcode == -signal.SIGKILL
+    assert SCHEDULER_STOP_SECONDS <= took < SCHEDULER_STOP_SECONDS + 5
