@@ -9,9 +9,14 @@ python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --require-hashes -r requirements/lock-dev.txt
 .venv/bin/python -m pip install --quiet --no-deps -e .
-echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
-echo "== mypy" && .venv/bin/mypy
-echo "== import rules" && .venv/bin/lint-imports --no-cache
+# one command per line: under set -e a failure inside an && list does not stop the script
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy
+echo "== import rules"
+.venv/bin/lint-imports --no-cache
 # the monitoring tests run Debian's Prometheus, unpacked once into ~/.cache (never installed)
 export PIPELINE_TEST_PROMETHEUS_DIR=${PIPELINE_TEST_PROMETHEUS_DIR:-$(bash scripts/prometheus-for-tests.sh)}
 echo "== pytest (redis-server on PATH)"

@@ -312,9 +312,11 @@ def _ci_variant(prod: dict[str, Any], port: str) -> dict[str, Any]:
         if name == "prometheus":
             service["image"] = CI_PROMETHEUS_IMAGE
             service["command"] = [*service["command"], "--web.listen-address=127.0.0.1:19123"]
-            service["volumes"] = [
-                v.replace("./monitoring/prometheus", "/tmp/ci/prometheus") for v in service["volumes"]
-            ] + ["/tmp/ci/resolv.conf:/etc/resolv.conf:ro"]
+            config = [
+                v.replace("./monitoring/prometheus", "/tmp/ci/prometheus")
+                for v in service["volumes"]
+            ]
+            service["volumes"] = [*config, "/tmp/ci/resolv.conf:/etc/resolv.conf:ro"]
         if service.get("profiles"):
             continue
         service.update(image=f"{name}:ci", network_mode="host", extra_hosts=["redis:127.0.0.1"])
