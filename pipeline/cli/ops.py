@@ -14,6 +14,7 @@ from redis.exceptions import NoPermissionError, OutOfMemoryError, ReadOnlyError,
 from pipeline.cli.app import cli, connect, get_settings
 from pipeline.cli.digest import digest, original_of
 from pipeline.models import utc_now
+from pipeline.ops.dismiss import drop_dead_letters
 from pipeline.ops.retry import retry_dead_letters
 from pipeline.ops.stats import collect_stats
 from pipeline.settings import Settings
@@ -250,7 +251,7 @@ def _watch_stats(redis: Any, settings: Settings, interval: float) -> None:
 
 @cli.group()
 def dead() -> None:
-    """Inspect dead letters and re-enqueue them after a fix."""
+    """Inspect dead letters, re-enqueue them after a fix, or drop what can never be right."""
 
 
 @dead.command("list")
@@ -301,6 +302,26 @@ def dead_retry(
         f"re-enqueued {result.items} items from {result.retried} dead letters; "
         f"{result.unretriable} could not be retried (see the reasons above)"
     )
+
+
+@dead.command("drop")
+@click.argument("entry_ids", nargs=-1, callback=_entry_ids)
+@click.option("--all", "drop_all", is_flag=True, help="Drop every dead letter.")
+@click.option("--stage", help="Only dead letters of this stage.")
+@click.pass_context
+def dead_drop(
+    ctx: click.Context, entry_ids: tuple[str, ...], drop_all: bool, stage: str | None
+) -> None:
+    """Delete dead letters you have read and will not retry (input that can never be
+    right): each is logged as it goes; the same input read again is not reported again
+    while its deduplication key lives (PIPELINE_SEEN_DAYS)."""
+    if not entry_ids and not drop_all and not stage:
+        raise click.UsageError("name entry ids, or use --all / --stage")
+    settings = get_settings(ctx)
+    dropped = drop_dead_letters(
+        connect(settings), settings, entry_ids=list(entry_ids) or None, stage=stage
+    )
+    click.echo(f"dropped {len(dropped)} dead letters")
 
 
 class RedisRefusesWrites(click.ClickException):

@@ -32,9 +32,9 @@ from pipeline.fetch.files.read import read_items
 from pipeline.fetch.pages.route import route_items
 from pipeline.models import DeadLetter, RawItem
 from pipeline.settings import Settings
-from pipeline.streams.deadletters import dead_letter_key, scan_dead_letters
+from pipeline.streams.deadletters import dead_letter_key, select_dead_letters
 from pipeline.streams.poison import hand_back
-from pipeline.streams.reader import StreamEntry, decode_entry
+from pipeline.streams.reader import StreamEntry
 from pipeline.streams.writer import BatchWriter
 
 __all__ = ["RetryResult", "retry_dead_letters"]
@@ -140,22 +140,6 @@ def _retry_consume(
     )
 
 
-def _entries(
-    redis: Redis, settings: Settings, entry_ids: Sequence[str] | None, stage: str | None
-) -> list[StreamEntry]:
-    if entry_ids:
-        return [
-            decode_entry(eid, fields)
-            for eid in entry_ids
-            for eid, fields in redis.xrange(settings.dead_stream, min=eid, max=eid)
-        ]
-    return [
-        e
-        for e in scan_dead_letters(redis, settings.dead_stream)
-        if stage is None or e.fields.get("stage") == stage
-    ]
-
-
 def retry_dead_letters(
     redis: Redis,
     settings: Settings,
@@ -168,7 +152,7 @@ def retry_dead_letters(
     come back as new entries. A Redis error propagates, leaving the letter in place."""
     result = RetryResult()
     writer = BatchWriter(redis, settings)
-    for entry in _entries(redis, settings, entry_ids, stage):
+    for entry in select_dead_letters(redis, settings, entry_ids, stage):
         if entry.fields.get("stage") == "consume":
             _retry_consume(redis, settings, entry, result)
             continue

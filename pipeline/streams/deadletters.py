@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from redis import Redis
 
 from pipeline.settings import Settings
 from pipeline.streams.reader import StreamEntry, decode_entry
 
-__all__ = ["dead_letter_key", "list_dead_letters", "scan_dead_letters"]
+__all__ = ["dead_letter_key", "list_dead_letters", "scan_dead_letters", "select_dead_letters"]
 
 _SCAN_PAGE = 500
 
@@ -51,3 +51,21 @@ def list_dead_letters(
             if len(found) >= count:
                 break
     return found
+
+
+def select_dead_letters(
+    redis: Redis, settings: Settings, entry_ids: Sequence[str] | None, stage: str | None
+) -> list[StreamEntry]:
+    """The dead letters an operator named: by entry id (those that exist), else every one
+    of ``stage``, else every one."""
+    if entry_ids:
+        return [
+            decode_entry(eid, fields)
+            for eid in entry_ids
+            for eid, fields in redis.xrange(settings.dead_stream, min=eid, max=eid)
+        ]
+    return [
+        e
+        for e in scan_dead_letters(redis, settings.dead_stream)
+        if stage is None or e.fields.get("stage") == stage
+    ]
