@@ -104,6 +104,7 @@ mkdir -p "$RUN/logs" "$RUN/compose" "$RUN/staging"
 DOCKERD_PID=
 ENGINE_UP=
 FEED_SERVER_PID=
+DNS_PID=
 HOST_PIDS=()
 FIGURES=()
 SUMMARY=
@@ -162,7 +163,7 @@ teardown() {
     trap - EXIT INT TERM
     ((rc == 0)) || [[ -z $ENGINE_UP ]] || diagnostics
     say "== teardown"
-    for pid in $FEED_SERVER_PID "${HOST_PIDS[@]}"; do
+    for pid in $FEED_SERVER_PID $DNS_PID "${HOST_PIDS[@]}"; do
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
     if [[ -n $ENGINE_UP ]]; then
@@ -537,7 +538,7 @@ phase_monitoring() {
         --service "worker=$WORKER_METRICS_PORT-$((WORKER_METRICS_PORT + 9))" \
         --service "pages=$PAGES_METRICS_PORT" --service "scheduler=$SCHEDULER_METRICS_PORT" \
         >"$RUN/logs/dns.log" 2>&1 &
-    HOST_PIDS+=($!)
+    DNS_PID=$!
     t0=$(now)
     compose --profile monitoring up -d --no-build --no-deps prometheus \
         >"$RUN/logs/prometheus-up.log" 2>&1 || { cat "$RUN/logs/prometheus-up.log" >&2; fail "starting Prometheus failed"; }
@@ -579,6 +580,9 @@ phase_monitoring() {
     for round in 1 2; do probe drop-dead "/monitoring-$round.jsonl" --expect 1; done
     compose --profile monitoring rm -s -f prometheus >"$RUN/logs/prometheus-rm.log" 2>&1 ||
         { cat "$RUN/logs/prometheus-rm.log" >&2; fail "removing Prometheus failed"; }
+    kill "$DNS_PID" && wait "$DNS_PID" 2>/dev/null || true
+    ! kill -0 "$DNS_PID" 2>/dev/null || fail "the DNS server (pid $DNS_PID) did not stop"
+    DNS_PID=
     wait_healthy $((SERVICES + 2)) 120
 }
 
