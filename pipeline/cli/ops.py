@@ -282,18 +282,33 @@ def _entry_ids(
     return value
 
 
+def _dead_selection(verb: str) -> Callable[[F], F]:
+    """The dead letters a command acts on: entry ids, --all, or --stage S (one is needed)."""
+
+    def apply(command: F) -> F:
+        command = click.option("--stage", help="Only dead letters of this stage.")(command)
+        command = click.option("--all", "every", is_flag=True, help=f"{verb} every dead letter.")(
+            command
+        )
+        return click.argument("entry_ids", nargs=-1, callback=_entry_ids)(command)
+
+    return apply
+
+
+def _require_selection(entry_ids: tuple[str, ...], every: bool, stage: str | None) -> None:
+    if not entry_ids and not every and not stage:
+        raise click.UsageError("name entry ids, or use --all / --stage")
+
+
 @dead.command("retry")
-@click.argument("entry_ids", nargs=-1, callback=_entry_ids)
-@click.option("--all", "retry_all", is_flag=True, help="Retry every dead letter.")
-@click.option("--stage", help="Only dead letters of this stage.")
+@_dead_selection("Retry")
 @click.pass_context
 def dead_retry(
-    ctx: click.Context, entry_ids: tuple[str, ...], retry_all: bool, stage: str | None
+    ctx: click.Context, entry_ids: tuple[str, ...], every: bool, stage: str | None
 ) -> None:
     """Re-enqueue dead letters (by entry id, or --all) after fixing their cause; each
     retried entry leaves the dead-letter stream, and fails back into it if still bad."""
-    if not entry_ids and not retry_all and not stage:
-        raise click.UsageError("name entry ids, or use --all / --stage")
+    _require_selection(entry_ids, every, stage)
     settings = get_settings(ctx)
     result = retry_dead_letters(
         connect(settings), settings, entry_ids=list(entry_ids) or None, stage=stage
@@ -305,18 +320,15 @@ def dead_retry(
 
 
 @dead.command("drop")
-@click.argument("entry_ids", nargs=-1, callback=_entry_ids)
-@click.option("--all", "drop_all", is_flag=True, help="Drop every dead letter.")
-@click.option("--stage", help="Only dead letters of this stage.")
+@_dead_selection("Drop")
 @click.pass_context
 def dead_drop(
-    ctx: click.Context, entry_ids: tuple[str, ...], drop_all: bool, stage: str | None
+    ctx: click.Context, entry_ids: tuple[str, ...], every: bool, stage: str | None
 ) -> None:
     """Delete dead letters you have read and will not retry (input that can never be
     right): each is logged as it goes; the same input read again is not reported again
     while its deduplication key lives (PIPELINE_SEEN_DAYS)."""
-    if not entry_ids and not drop_all and not stage:
-        raise click.UsageError("name entry ids, or use --all / --stage")
+    _require_selection(entry_ids, every, stage)
     settings = get_settings(ctx)
     dropped = drop_dead_letters(
         connect(settings), settings, entry_ids=list(entry_ids) or None, stage=stage

@@ -146,7 +146,7 @@ def _work(
                 _teardown_quietly(worker)
         # RQ's signal handlers belong to the loop that just ended
         stop_on_signals(stop)
-        if (worker is not None and worker.stopped_by_signal) or stop.is_set():
+        if stop.is_set():  # our handler or RQ's (LiveWorker.request_stop sets it too)
             return worked, True
         if burst and _drained(settings, names):
             return worked, False

@@ -93,21 +93,28 @@ def test_a_read_letter_for_one_line_re_enqueues_that_line_only(
     assert _dead(redis_client, env) == []
 
 
+def _latin1_story_fixed_after_its_dead_letter(
+    client: redis.Redis, settings: Settings, folder: Path
+) -> None:
+    """A Latin-1 .txt replayed (a dead letter of stage read), then converted to UTF-8."""
+    story = folder / "story.txt"
+    story.write_bytes("Caf\xe9\n\nD\xe9j\xe0 vu.".encode("latin-1"))
+    replay_paths(client, settings, [folder])
+    story.write_text("Café\n\nDéjà vu.", encoding="utf-8")
+
+
+def _redis_gone(self: object, *args: object, **kwargs: object) -> None:
+    raise redis.ConnectionError("simulated: Redis went away")
+
+
 def test_a_redis_error_while_enqueuing_keeps_the_letter(
     env: Settings, redis_client: redis.Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Redis fails the enqueue: the retry fails loudly and the dead letter is still there,
     so the fix-then-retry can simply be run again."""
-    story = tmp_path / "story.txt"
-    story.write_bytes("Caf\xe9\n\nD\xe9j\xe0 vu.".encode("latin-1"))
-    replay_paths(redis_client, env, [tmp_path])
-    story.write_text("Café\n\nDéjà vu.", encoding="utf-8")
-
-    def refuse(self: object, *args: object, **kwargs: object) -> None:
-        raise redis.ConnectionError("simulated: Redis went away")
-
+    _latin1_story_fixed_after_its_dead_letter(redis_client, env, tmp_path)
     with monkeypatch.context() as patched:
-        patched.setattr(redis.client.Pipeline, "execute", refuse)
+        patched.setattr(redis.client.Pipeline, "execute", _redis_gone)
         with pytest.raises(redis.ConnectionError):
             retry_dead_letters(redis_client, env, stage="read")
     assert len(_dead(redis_client, env)) == 1
@@ -122,16 +129,9 @@ def test_a_redis_error_before_the_delete_keeps_letter_and_queued_item(
 ) -> None:
     """The items are queued but the delete fails: the letter stays beside them; the item
     lands once, and retrying the letter again is a repeat, not a second entry."""
-    story = tmp_path / "story.txt"
-    story.write_bytes("Caf\xe9\n\nD\xe9j\xe0 vu.".encode("latin-1"))
-    replay_paths(redis_client, env, [tmp_path])
-    story.write_text("Café\n\nDéjà vu.", encoding="utf-8")
-
-    def refuse(self: object, *args: object, **kwargs: object) -> None:
-        raise redis.ConnectionError("simulated: Redis went away")
-
+    _latin1_story_fixed_after_its_dead_letter(redis_client, env, tmp_path)
     with monkeypatch.context() as patched:
-        patched.setattr(redis.Redis, "xdel", refuse)
+        patched.setattr(redis.Redis, "xdel", _redis_gone)
         with pytest.raises(redis.ConnectionError):
             retry_dead_letters(redis_client, env, stage="read")
     assert len(_dead(redis_client, env)) == 1
