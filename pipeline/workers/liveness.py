@@ -21,11 +21,11 @@ import threading
 from typing import Any
 
 import structlog
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 from rq.job import Job
 from rq.queue import Queue
-from rq.worker import WorkerStatus
 
 from pipeline.settings import Settings
 
@@ -62,6 +62,16 @@ class _Liveness:
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return self.abandoned_after
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
+        """RQ's worker heartbeat (HSET and two EXPIREs), sent as one round trip: RQ sends
+        its three commands one by one when given no pipeline, three or four times a job."""
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline=pipeline)  # type: ignore[misc]
+            return
+        with self.connection.pipeline(transaction=False) as own:  # type: ignore[attr-defined]
+            super().heartbeat(timeout, pipeline=own)  # type: ignore[misc]
+            own.execute()
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         self.stopped_by_signal = True
@@ -113,7 +123,8 @@ class LiveWorker(_Liveness, SimpleWorker):
         finally:
             stop.set()
             beat.join()
-        self.set_state(WorkerStatus.IDLE)
+        # (RQ's SimpleWorker sets the state IDLE here, one round trip; the next dequeue
+        # sets it again before it waits for a job, and a stopping worker deletes it)
 
     def _beat(self, job: Job, execution: Any, stop: threading.Event) -> None:
         while not stop.wait(self.heartbeat_every):
