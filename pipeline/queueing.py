@@ -178,6 +178,11 @@ def load_payload(redis: Redis, key: str) -> list[dict[str, Any]] | None:
 def _batches_of_batches(
     items: Iterable[RawItem], size: int, per_group: int
 ) -> Iterator[list[list[RawItem]]]:
+    """Batches of ``size`` items, grouped for one enqueue round trip each. The first group
+    is one batch, then 2, 4, ... up to ``per_group``: idle workers get the first job as
+    soon as its items are read, not after ``per_group`` batches are."""
     batches = _batches(items, size)
-    while group := list(islice(batches, per_group)):
+    group_size = 1
+    while group := list(islice(batches, group_size)):
         yield group
+        group_size = min(per_group, group_size * 2)
