@@ -79,13 +79,16 @@ def batch_job_id(payload: Sequence[str]) -> str:
     return f"batch-{digest.hexdigest()}"
 
 
-def _identity(item: dict[str, Any]) -> str:
-    """An item's JSON without its fetch time: the same files replayed twice are one batch."""
-    return json.dumps(
-        {k: v for k, v in item.items() if k != "fetched"},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+def _item_json(item: RawItem) -> tuple[str, str]:
+    """An item's JSON without its fetch time (its identity: the same files replayed twice
+    are one batch) and with it (what the worker reads), from one dump of the item.
+
+    ASCII-escaped, so a lone surrogate from a badly encoded file survives the trip through
+    Redis (the worker dead-letters it with the rest of the item)."""
+    data = item.model_dump(mode="json")
+    fetched = data.pop("fetched", None)
+    identity = json.dumps(data, separators=(",", ":"))
+    return identity, f'{identity[:-1]},"fetched":{json.dumps(fetched)}}}'
 
 
 def _batches(items: Iterable[RawItem], size: int) -> Iterator[list[RawItem]]:
@@ -119,8 +122,8 @@ def enqueue_items(redis: Redis, settings: Settings, items: Iterable[RawItem]) ->
     for group in _batches_of_batches(items, settings.batch_size, _JOBS_PER_ROUND_TRIP):
         # each item is dumped once, for its batch's id and its payload (the producer shares
         # the machine's cores with the workers and Redis)
-        dumped = [[item.model_dump(mode="json") for item in batch] for batch in group]
-        job_ids = [batch_job_id([_identity(item) for item in batch]) for batch in dumped]
+        dumped = [[_item_json(item) for item in batch] for batch in group]
+        job_ids = [batch_job_id([identity for identity, _ in batch]) for batch in dumped]
         with redis.pipeline(transaction=False) as pipe:
             for job_id in job_ids:
                 pipe.hget(Job.key_for(job_id), "status")
@@ -133,7 +136,7 @@ def enqueue_items(redis: Redis, settings: Settings, items: Iterable[RawItem]) ->
                 summary.skipped_pending += 1
                 continue
             key = payload_key(settings, job_id)
-            payloads[key] = json.dumps(items_json)
+            payloads[key] = f"[{','.join(full for _, full in items_json)}]"
             to_enqueue.append(
                 Queue.prepare_data(
                     PROCESS_BATCH,
