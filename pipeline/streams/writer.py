@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Literal, Protocol
 
+from hiredis import pack_command
 from redis import Redis
 from redis.connection import Connection
 from redis.exceptions import NoScriptError
@@ -184,9 +185,12 @@ class BatchWriter:
                     pipe.execute()
             return PendingWrite(self, None, [], [], 0)
         keys, args = self._arguments(articles, dead, payload_key, signatures, unenriched)
+        # ~500 arguments a part: hiredis packs them in one call (redis-py's packer checks
+        # each in Python first, ~7 µs an article)
+        command = pack_command(("EVALSHA", self._script.sha, len(keys), *keys, *args))
         connection = self.redis.connection_pool.get_connection()
         try:
-            connection.send_command("EVALSHA", self._script.sha, len(keys), *keys, *args)
+            connection.send_packed_command([command])
         except BaseException:
             connection.disconnect()
             self.redis.connection_pool.release(connection)
@@ -222,15 +226,21 @@ class BatchWriter:
         ]
         signatures = signatures or [None] * len(articles)
         unenriched = unenriched or [False] * len(articles)
+        seen, fp, nd, nd_sig = (
+            s.key("seen", ""),
+            s.key("fp", ""),
+            s.key("nd", ""),
+            s.key("nd", "s", ""),
+        )
         for article, signature, skipped in zip(articles, signatures, unenriched, strict=True):
-            keys += [s.key("seen", article.id), s.key("fp", article.fingerprint)]
+            keys += [seen + article.id, fp + article.fingerprint]
             body = article.model_dump_json(exclude=_WRITE_DECIDED)
             args += [article.id, article.fingerprint, body[:-1], "r" if skipped else ""]
             if signature is None:
                 args += ["", 0]
                 continue
-            keys.append(s.key("nd", "s", article.id))
-            keys += [s.key("nd", label) for label in signature.bands]
+            keys.append(nd_sig + article.id)
+            keys += [nd + label for label in signature.bands]
             args += [signature.minhash, len(signature.bands)]
         for letter in dead:
             keys.append(
