@@ -66,6 +66,13 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _steal_seconds() -> float:
+    """CPU seconds the hypervisor gave to others while this machine's CPUs wanted to run
+    (``steal`` in /proc/stat, all CPUs): on a shared host it is what moves the wall clock."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 def _redis_cpu(client: redis.Redis) -> float:
     info = client.info("cpu")
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
@@ -120,7 +127,7 @@ class Workers:
         start = time.perf_counter()
         replay_paths(client, s, [folder])
         while client.xlen(s.articles_stream) + client.xlen(s.dead_stream) < landed:
-            time.sleep(0.01)
+            time.sleep(0.002)  # a round lasts ~2 s: poll finely
         seconds = time.perf_counter() - start
         worker_cpu = sum(_cpu_seconds(p.pid) - c for p, c in zip(self.procs, cpu, strict=True))
         return Round(seconds, worker_cpu, _redis_cpu(client) - redis_cpu)
@@ -264,21 +271,31 @@ def run_rounds(
         flush=True,
     )
     pool = Workers(settings, workers, enrich=False, fork=fork)
+    # the stages load their models on first use, here as in the worker's start-up
+    measure_stages(items[:20], settings.batch_size)
     results: list[tuple[Round, float, float]] = []
+    steal = [0.0, 0.0]  # seconds stolen during the end-to-end halves, the stages-alone halves
+    cpus = os.cpu_count() or 1
     landed = 0
     try:
         for r, part in enumerate(folders):
             share = items[r * size : (r + 1) * size]
             landed += len(share)
             batch = sizes[r % len(sizes)]
+            stolen = _steal_seconds()
             done = pool.replay(part, landed, settings.model_copy(update={"batch_size": batch}))
+            stolen, between = _steal_seconds() - stolen, _steal_seconds()
             stage_seconds, stage_cpu = measure_stages(share, batch)
+            stolen_alone = _steal_seconds() - between
             results.append((done, stage_seconds, stage_cpu))
+            steal[0] += stolen
+            steal[1] += stolen_alone
             print(
                 f"round {r + 1} (batch {batch}): {len(share) / done.seconds:.0f} articles/s "
                 "end to end, "
                 f"{len(share) / stage_seconds:.0f} stages alone "
-                f"(ratio {stage_seconds / done.seconds:.2f})",
+                f"(ratio {stage_seconds / done.seconds:.2f}); host steal "
+                f"{stolen / done.seconds / cpus:.0%} vs {stolen_alone / stage_seconds / cpus:.0%}",
                 flush=True,
             )
         peaks = pool.peaks()
@@ -304,6 +321,10 @@ def run_rounds(
     print(
         f"CPU per article: worker {worker_us:.0f} µs, Redis {redis_us:.0f} µs; "
         f"stages alone {stages_us:.0f} µs (CPU ratio {stages_us / worker_us:.2f})"
+    )
+    print(
+        f"host steal: {steal[0] / wall / cpus:.0%} of the CPUs' time end to end, "
+        f"{steal[1] / stages / cpus:.0%} during the stages alone"
     )
     print(
         f"ratio by round: {' '.join(f'{r:.2f}' for r in ratios)} "
