@@ -20,7 +20,7 @@ class Settings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     prefix: str = Field(default="news:", description="prefixes every Redis key the pipeline owns")
-    batch_size: int = Field(default=100, ge=1, le=10_000, description="articles per job")
+    batch_size: int = Field(default=200, ge=1, le=10_000, description="articles per job")
     stream_maxlen: int = Field(
         default=1_000_000, ge=0, description="approximate cap on stream length (0: no cap)"
     )
