@@ -34,6 +34,7 @@ from typing import Any
 
 import redis
 import rq.job
+from redis.connection import Connection
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -62,7 +63,9 @@ class Timers:
     def __init__(self) -> None:
         self.seconds: Counter[str] = Counter()
         self.jobs: list[tuple[float, float]] = []
+        self.trips_at: list[tuple[int, int]] = []  # round trips so far at a job's start, end
         self.job_function = 0.0
+        self.round_trips = 0
         self._saved: list[tuple[Any, str, Any]] = []
 
     def wrap(self, label: str, owner: Any, name: str) -> None:
@@ -84,11 +87,12 @@ class Timers:
         perform: Callable[..., Any] = rq.job.Job.perform
 
         def execute_job(worker: Any, *args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start, trips = time.perf_counter(), self.round_trips
             try:
                 return execute(worker, *args, **kwargs)
             finally:
                 self.jobs.append((start, time.perf_counter()))
+                self.trips_at.append((trips, self.round_trips))
 
         def job_perform(job: Any, *args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
@@ -100,6 +104,17 @@ class Timers:
         self._saved += [(LiveWorker, "execute_job", execute), (rq.job.Job, "perform", perform)]
         LiveWorker.execute_job = execute_job  # type: ignore[method-assign]
         rq.job.Job.perform = job_perform  # type: ignore[method-assign]
+
+    def count_round_trips(self) -> None:
+        """Commands (or pipelines) sent to Redis: one round trip each."""
+        send: Callable[..., Any] = Connection.send_packed_command
+
+        def counted(connection: Any, *args: Any, **kwargs: Any) -> Any:
+            self.round_trips += 1
+            return send(connection, *args, **kwargs)
+
+        self._saved.append((Connection, "send_packed_command", send))
+        Connection.send_packed_command = counted  # type: ignore[method-assign]
 
     def restore(self) -> None:
         for owner, name, original in reversed(self._saved):
@@ -116,6 +131,7 @@ def measure(items: list[dict[str, Any]], batch_size: int, folder: Path) -> Timer
         for label, owner, name in PARTS:
             timers.wrap(label, owner, name)
         timers.wrap_jobs()
+        timers.count_round_trips()
         try:
             run_worker(settings, client, burst=True, stop=threading.Event(), pages=False)
         finally:
@@ -136,6 +152,7 @@ def report(timers: Timers, batch_size: int, n: int) -> None:
     inside = timers.job_function - sum(timers.seconds.values())
     rows["rest of the job function"] = inside
     total = spans[-1][1] - spans[0][0]
+    trips = timers.trips_at[-1][1] - timers.trips_at[0][0]  # first job's start to last's end
     print(f"batch {batch_size}: {jobs_run} jobs, {n} articles, {total:.2f} s first job to last")
     for label, seconds in rows.items():
         print(
@@ -146,7 +163,8 @@ def report(timers: Timers, batch_size: int, n: int) -> None:
     print(
         f"phases: batch {batch_size}: stages {rows['stages'] / n * 1e6:.0f} µs/article, "
         f"the rest {beyond / n * 1e6:.0f} µs/article ({beyond / total:.0%} of the worker's "
-        f"time; {beyond / jobs_run * 1e3:.1f} ms a job)",
+        f"time; {beyond / jobs_run * 1e3:.1f} ms a job; "
+        f"{trips / jobs_run:.0f} Redis round trips a job)",
         flush=True,
     )
 
