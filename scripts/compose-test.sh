@@ -623,13 +623,17 @@ phase_worker_kill() {
 }
 
 phase_redis_recreate() {
-    local before after old
+    local before after old batch jobs
     compose stop worker >"$RUN/logs/stop-workers.log" 2>&1 || fail "stopping the workers failed"
     probe generate "$RUN/staging/recreate" --count 300 --first 300000
     PIPELINE_REDIS_URL=$PIPELINE_URL "$PIPELINE" replay "$RUN/staging/recreate" >/dev/null 2>&1 ||
         fail "replay into the stack's Redis failed"
     before=$(probe snapshot)
-    [[ $(json "d['queued']" <<<"$before") == 3 ]] || fail "3 jobs should wait: $before"
+    # the replay cut the 300 items into jobs of PIPELINE_BATCH_SIZE (its default unless set)
+    batch=$("$PY" -c 'from pipeline.settings import Settings; print(Settings().batch_size)')
+    jobs=$(((300 + batch - 1) / batch))
+    [[ $(json "d['queued']" <<<"$before") == "$jobs" ]] ||
+        fail "$jobs jobs (300 items in jobs of $batch) should wait: $before"
     old=$(containers redis)
     compose up -d --no-build --no-deps --force-recreate redis >"$RUN/logs/recreate.log" 2>&1 ||
         { cat "$RUN/logs/recreate.log" >&2; fail "recreating Redis failed"; }
