@@ -9,7 +9,9 @@
 #             entries (<prefix>articles:retry:*); the poison rule's writes and nothing more:
 #             XADD to <prefix>dead only, XDEL of handed-back entries and XGROUP CREATE of
 #             its own group's retry stream only, HINCRBY of the
-#             trimmed-entry counts (Redis 7 selectors); the operator creates groups
+#             trimmed-entry counts (Redis 7 selectors); EVAL and XGROUP DELCONSUMER so
+#             a member leaves its group once it holds nothing (pipeline/streams/members.py:
+#             no more than XACK, which it has, could already do); the operator creates groups
 #   operator  everything but FLUSHALL, FLUSHDB and DEBUG
 #
 # The default user is off with no password: no connection can log in as it, and every
@@ -37,7 +39,7 @@ umask 077
 cat > "$acl" <<ACL
 user default off resetpass ~* &* +@all
 user pipeline on >${REDIS_PIPELINE_PASSWORD} resetkeys ~${prefix}* ~rq:* resetchannels &rq:* +@all -@admin -@dangerous +info +client|setname +client|getname +client|info +client|id
-user consumer on >${REDIS_CONSUMER_PASSWORD} resetkeys ~${prefix}articles ~${prefix}dead ~${prefix}articles:retry:* resetchannels -@all +ping +xreadgroup +xack +xautoclaim +xinfo +xpending +xlen +exists +multi +exec +discard (~${prefix}dead +xadd) (~${prefix}articles:retry:* +xdel +xgroup|create) (~${prefix}articles:trimmed ~${prefix}dead:trimmed +hincrby +hgetall)
+user consumer on >${REDIS_CONSUMER_PASSWORD} resetkeys ~${prefix}articles ~${prefix}dead ~${prefix}articles:retry:* resetchannels -@all +ping +xreadgroup +xack +xautoclaim +xinfo +xpending +xlen +exists +multi +exec +discard +eval +xgroup|delconsumer (~${prefix}dead +xadd) (~${prefix}articles:retry:* +xdel +xgroup|create) (~${prefix}articles:trimmed ~${prefix}dead:trimmed +hincrby +hgetall)
 user operator on >${REDIS_OPERATOR_PASSWORD} ~* &* +@all -flushall -flushdb -debug
 ACL
 exec "${REDIS_SERVER:-redis-server}" --aclfile "$acl" "$@"

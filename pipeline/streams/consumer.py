@@ -13,6 +13,7 @@ import structlog
 from redis import Redis
 from redis.exceptions import ResponseError
 
+from pipeline.streams.members import idle_members, remove_if_empty
 from pipeline.streams.messages import StreamKind, stream_kind
 from pipeline.streams.poison import ensure_group, retry_stream
 from pipeline.streams.reader import StreamEntry, as_text, decode_entry
@@ -24,12 +25,14 @@ from pipeline.streams.running import (
     run_consumer,
 )
 
-__all__ = ["Consumer", "Delivery", "RunSummary", "trimmed_key"]
+__all__ = ["FORGET_IDLE_MS", "Consumer", "Delivery", "RunSummary", "trimmed_key"]
 
 log = structlog.get_logger()
 
 # how often, at most, the pending lists are scanned for entries to take over
 _MAX_CLAIM_INTERVAL_S = 5.0
+# members that have not read for this long and hold nothing are a gone service's names
+FORGET_IDLE_MS = 24 * 3600 * 1000
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Consumer:
         max_deliveries: int = 5,
         dead_stream: str | None = None,
         kind: StreamKind | None = None,
+        forget_idle_ms: int = FORGET_IDLE_MS,
     ) -> None:
         if max_deliveries < 1:
             raise ValueError("max_deliveries must be at least 1")
@@ -80,6 +84,7 @@ class Consumer:
         self.group = group
         self.name = name or f"{socket.gethostname()}-{id(self):x}"
         self.claim_idle_ms = claim_idle_ms
+        self.forget_idle_ms = forget_idle_ms
         self.max_deliveries = max_deliveries
         self.kind: StreamKind = kind or stream_kind(stream)
         prefix = stream[: -len("articles")] if stream.endswith("articles") else ""
@@ -256,6 +261,26 @@ class Consumer:
             if stream != self.stream:
                 pipe.xdel(stream, *ids)  # only this group reads it: keep it empty
         return positions
+
+    # -- membership ------------------------------------------------------------------
+
+    def leave(self) -> bool:
+        """Remove this member from its group (on each stream it reads) if it holds no
+        pending entry, in one atomic step; returns whether it is gone. A member that
+        still holds entries stays, so that another member takes them over. ``run`` and
+        its siblings call this when they end."""
+        return bool(remove_if_empty(self.redis, self.streams, self.group, [self.name]))
+
+    def forget_idle_members(self) -> list[str]:
+        """Remove the group's other members that have not read for ``forget_idle_ms``
+        and hold nothing pending (what a killed or renamed service leaves behind; each
+        checked and removed atomically); returns their names. 0 turns it off. ``run``
+        and its siblings call this when they start."""
+        if self.forget_idle_ms <= 0:
+            return []
+        idle = idle_members(self.redis, self.stream, self.group, self.forget_idle_ms)
+        others = [name for name in idle if name != self.name]
+        return remove_if_empty(self.redis, self.streams, self.group, others)
 
     # -- the loop --------------------------------------------------------------------
 

@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from pipeline.streams.messages import PoisonEntry, validate_entry
@@ -33,6 +34,8 @@ EntryHandler = Callable[[StreamEntry, Any], object]
 BatchHandler = Callable[[list[Any]], object]
 
 _MAX_BACKOFF_S = 30.0
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -192,11 +195,16 @@ def run_consumer(
     """Handle entries until ``stop`` is set (SIGTERM and SIGINT set it when
     ``handle_signals``), or ``limit`` entries were taken (0: no limit). The entry (with
     ``batch_handler``: the batch) being handled is finished and everything handled is
-    acknowledged before returning."""
+    acknowledged before returning; then the member leaves its group if it holds nothing
+    (the group's members idle past ``forget_idle_ms`` with nothing held are removed at
+    the start)."""
     stop = stop or threading.Event()
     summary = RunSummary()
     to_ack: list[StreamEntry] = []
     backoff = 0.5
+    forgotten = _tidy_members(consumer, consumer.forget_idle_members)
+    if forgotten:
+        log.info("consumer_forgot_idle_members", group=consumer.group, members=forgotten)
     with _stop_on_signals(stop, handle_signals):
         try:
             while not stop.is_set() and (limit == 0 or summary.taken < limit):
@@ -224,5 +232,27 @@ def run_consumer(
         finally:
             if to_ack:
                 consumer.ack(to_ack)
+    left = _tidy_members(consumer, consumer.leave)
+    if left is not None:
+        event = "consumer_left_group" if left else "consumer_kept_pending_entries"
+        log.info(event, group=consumer.group, member=consumer.name)
     log.info("consumer_stopped", group=consumer.group, stream=consumer.stream, **vars(summary))
     return summary
+
+
+def _tidy_members(consumer: Consumer, step: Callable[[], T]) -> T | None:
+    """Leave the group / forget gone members: housekeeping that never stops a run (a
+    Redis that is down, or an ACL without EVAL and XGROUP DELCONSUMER, only logs)."""
+    try:
+        return step()
+    except RedisError as exc:
+        log.warning(
+            "consumer_members_not_tidied",
+            step=getattr(step, "__name__", "?"),
+            group=consumer.group,
+            member=consumer.name,
+            error=str(exc),
+            hint="the consumer user needs EVAL and XGROUP DELCONSUMER on the streams "
+            "(config/redis/start-redis.sh); members that are gone stay listed meanwhile",
+        )
+        return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,10 +15,12 @@ from pathlib import Path
 import pytest
 import redis
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
+from structlog.testing import capture_logs
 
 from pipeline.ops.localredis import free_port
 from pipeline.streams import Consumer
 from tests.conftest import RedisServer
+from tests.integration.consumers.conftest import make_article
 
 # The shipped ACL file uses Redis 7 selectors (compose runs Redis 7.0): not run on 6.2.
 pytestmark = [pytest.mark.integration, pytest.mark.redis7]
@@ -221,8 +224,49 @@ def test_the_consumer_user_dead_letters_poison_and_nothing_else(acl: AclRedis) -
     (dead,) = pipeline.xrange("news:dead")
     assert dead[1][b"stage"] == b"consume" and dead[1][b"group"] == b"indexer"
     assert consumer_redis.xinfo_groups("news:articles")[0]["pending"] == 0
+    # holding nothing once stopped, the member left its group (EVAL, XGROUP DELCONSUMER)
+    assert consumer_redis.xinfo_consumers("news:articles", "indexer") == []
     with pytest.raises(ResponseError):
         consumer_redis.xadd("news:articles", {"id": "fake", "v": "1", "article": "{}"})
     with pytest.raises(ResponseError):
         consumer_redis.xdel("news:dead", dead[0])
     assert pipeline.xlen("news:articles") == 1
+
+
+def test_a_consumer_user_without_eval_still_runs_and_keeps_its_member(acl: AclRedis) -> None:
+    """An ACL file written before members could leave (no EVAL, no XGROUP DELCONSUMER):
+    the run handles and acknowledges as before; leaving the group only logs a warning
+    that names what to grant, and the member stays listed."""
+    operator = acl.client("operator")
+    # the shipped consumer rules without the two grants
+    (rules,) = [line for line in START.read_text().splitlines() if line.startswith("user consumer")]
+    rules = rules.replace(" +eval +xgroup|delconsumer", "").replace("${prefix}", "news:")
+    rules = rules.replace("${REDIS_CONSUMER_PASSWORD}", "old-secret")
+    operator.execute_command("ACL", "SETUSER", "oldconsumer", *_acl_rules(rules)[2:])
+    article = make_article(1)
+    acl.client("pipeline").xadd(
+        "news:articles", {"id": article.id, "v": "1", "article": article.model_dump_json()}
+    )
+    operator.xgroup_create("news:articles", "indexer", id="0")
+    old = redis.Redis.from_url(
+        f"redis://oldconsumer:old-secret@127.0.0.1:{acl.port}/0", socket_timeout=5
+    )
+    handled: list[str] = []
+    consumer = Consumer(old, "news:articles", "indexer", "old-member")
+    with capture_logs() as logs:
+        summary = consumer.run(
+            lambda a: handled.append(a.id), limit=1, block_ms=100, handle_signals=False
+        )
+
+    assert summary.handled == 1 and handled == ["id1"]
+    (warning,) = [e for e in logs if e["event"] == "consumer_members_not_tidied"]
+    assert warning["step"] == "leave" and "XGROUP DELCONSUMER" in warning["hint"]
+    assert operator.xinfo_groups("news:articles")[0]["pending"] == 0
+    assert [m["name"] for m in operator.xinfo_consumers("news:articles", "indexer")] == [
+        b"old-member"
+    ]
+
+
+def _acl_rules(line: str) -> list[str]:
+    """An ACL file line's words, a selector in parentheses kept as one."""
+    return re.findall(r"\([^)]*\)|\S+", line)
